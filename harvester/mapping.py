@@ -1,0 +1,77 @@
+"""raw record -> POPs record: the crosswalk's fields, plus identity, provenance, defaults and enrichment."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import crosswalks, enrich
+from .dates import utcnow
+from .raw import RawRecord
+from .record import canonical, make_id, validate
+
+
+class MappingError(ValueError):
+    """A record that could not be mapped; the message says why."""
+
+
+class LoopDetected(MappingError):
+    """A record that already passed through this node (A harvests B harvests A): skipped, never stored twice."""
+
+
+@dataclass
+class MapContext:
+    node: str                                   # this node's id
+    source: str                                 # the source's id
+    defaults: dict = field(default_factory=dict)
+    url: str = ""
+    now: str = field(default_factory=utcnow)
+
+
+def _apply_defaults(rec: dict, defaults: dict) -> None:
+    """Config defaults fill what the record lacks; they never overwrite what the source said."""
+    for key, value in defaults.items():
+        if key == "country":
+            rec.setdefault("countries", [value.upper()])
+        elif key == "countries":
+            rec.setdefault("countries", [v.upper() for v in value])
+        elif key == "type":
+            rec.setdefault("type", str(value).replace("-", "_"))
+        elif key == "language":
+            rec.setdefault("languages", [value])
+        elif key == "languages":
+            rec.setdefault("languages", list(value))
+        else:
+            rec.setdefault(key, value)
+
+
+def map_record(fmt: str | crosswalks.Crosswalk, raw: RawRecord, ctx: MapContext) -> dict:
+    """The POPs record for a raw record; raises MappingError (with the reason) when it cannot be made."""
+    cw = crosswalks.get(fmt) if isinstance(fmt, str) else fmt
+    try:
+        partial = cw.extract(raw)
+    except MappingError:
+        raise
+    except Exception as exc:  # a crosswalk's failure on one record is that record's error, not the run's
+        raise MappingError(f"{cw.name}: {type(exc).__name__}: {exc}") from exc
+    if cw.native:
+        rec = canonical(partial)
+        path = rec.get("path", [])
+        if ctx.node in path:
+            raise LoopDetected(f"record {rec.get('id')} already passed through node {ctx.node} (path {' > '.join(path)})")
+        rec["path"] = path + [ctx.node]
+    else:
+        rec = canonical(partial)
+        _apply_defaults(rec, ctx.defaults)
+        if "title" not in rec:
+            raise MappingError("record has no title")
+        rec.setdefault("type", "information_exchange")
+        rec["id"] = make_id(ctx.node, ctx.source, raw.identifier)
+        rec["origin"] = canonical({"node": ctx.node, "source": ctx.source, "identifier": raw.identifier,
+                                   "format": cw.name, "url": ctx.url or raw.url})
+        rec["path"] = [ctx.node]
+        rec["datestamp"] = raw.datestamp or rec.get("datestamp") or ctx.now
+        rec["harvested"] = ctx.now
+        rec = enrich.enrich(rec)
+    try:
+        return validate(canonical(rec))
+    except ValueError as exc:
+        raise MappingError(str(exc)) from exc
