@@ -14,11 +14,13 @@ class RawRecord:
     sets: list[str] = field(default_factory=list)
     location: str = ""              # where in the source it sits: file and line, page and position
     url: str = ""                   # endpoint or file it came from
+    error: str = ""                 # set when the record could not even be read (quarantined, never mapped)
+    raw_bytes: bytes = b""          # the unreadable record as received, kept for diagnostics
 
     def raw_text(self) -> str:
         """The payload as text, kept in the store for diagnostics and replay."""
         if self.payload is None:
-            return ""
+            return self.raw_bytes.decode("utf-8", "replace")
         from lxml import etree
         if isinstance(self.payload, etree._Element):
             return etree.tostring(self.payload, encoding="unicode")

@@ -1,0 +1,279 @@
+"""pops-chm: the node's command line. Click commands only: parse, call the package, print.
+
+Exit status: 0 success; 1 something failed (a record, a source, a search backend); 2 bad usage or a bad
+config file; 3 a harvest of the same source is already running.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from harvester import config as config_mod
+
+EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY = 1, 2, 3
+
+
+def _echo_json(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+class Ctx:
+    def __init__(self, config_path: str | None):
+        self.config_path = config_mod.find_config(config_path)
+        self._cfg = None
+
+    @property
+    def cfg(self):
+        if self._cfg is None:
+            try:
+                self._cfg = config_mod.load(self.config_path)
+            except config_mod.ConfigError as exc:
+                for p in exc.problems:
+                    click.echo(p, err=True)
+                sys.exit(EXIT_CONFIG)
+        return self._cfg
+
+    def store(self):
+        from harvester.store import Store
+        return Store(self.cfg.store_path)
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="PATH", envvar=config_mod.ENV_CONFIG,
+              help=f"The node's config file (default ./{config_mod.DEFAULT_CONFIG}, or ${config_mod.ENV_CONFIG}).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(package_name="pops-chm")
+@click.pass_context
+def main(ctx, config_path, verbose):
+    """POPs clearing-house node: harvest, map, store, index and serve POPs metadata.
+
+    Exit status: 0 success, 1 something failed, 2 bad usage or config, 3 a run of the same source is busy.
+    """
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    ctx.obj = Ctx(config_path)
+
+
+# ---------------------------------------------------------------- config
+
+@main.group("config")
+def config_group():
+    """Inspect the node's config."""
+
+
+@config_group.command("check")
+@pass_ctx
+def config_check(c: Ctx):
+    """Validate the config; print every problem as FILE:LINE: MESSAGE (exit 2 if any)."""
+    try:
+        cfg = config_mod.load(c.config_path)
+    except config_mod.ConfigError as exc:
+        for p in exc.problems:
+            click.echo(p, err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo(f"{cfg.path}: ok (node {cfg.node['id']}, {len(cfg.sources)} sources, {len(cfg.peers)} peers, "
+               f"index {cfg.index['backend']}, store {cfg.store_path})")
+
+
+# ---------------------------------------------------------------- map
+
+@main.command("map")
+@click.option("--format", "fmt", required=True, metavar="FORMAT", help="Crosswalk to map with (see --list-formats).")
+@click.option("--source", "source_id", default="cli", show_default=True, help="Source id the records are attributed to.")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@pass_ctx
+def map_cmd(c: Ctx, fmt, source_id, files):
+    """Map FILES (as a source sends them: an OAI-PMH response, a bare record, a DCAT catalogue, an ISO
+    document) to POPs records, printed as JSON Lines. Errors go to stderr naming file and record; exit 1 if
+    any record failed."""
+    from harvester import crosswalks
+    from harvester.mapping import MapContext, MappingError, map_record
+    try:
+        cw = crosswalks.get(fmt)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="--format")
+    node = "local"
+    if Path(c.config_path).exists():
+        node = c.cfg.node["id"]
+    ctx = MapContext(node=node, source=source_id)
+    failed = False
+    for f in files:
+        try:
+            raws = list(cw.split(Path(f).read_bytes(), f))
+        except ValueError as exc:
+            click.echo(f"{f}: {exc}", err=True)
+            failed = True
+            continue
+        if not raws:
+            click.echo(f"{f}: holds no {fmt} record", err=True)
+            continue
+        for raw in raws:
+            if raw.deleted:
+                click.echo(f"{f}: {raw.identifier}: deleted at the source (no record)", err=True)
+                continue
+            try:
+                rec = map_record(cw, raw, ctx)
+            except MappingError as exc:
+                click.echo(f"{raw.location or f}: record {raw.identifier}: {exc}", err=True)
+                failed = True
+                continue
+            click.echo(json.dumps(rec, ensure_ascii=False))
+    sys.exit(EXIT_FAILED if failed else 0)
+
+
+@main.command("formats")
+def formats_cmd():
+    """List the metadata formats (crosswalks) this node maps."""
+    from harvester import crosswalks
+    for name in crosswalks.names():
+        click.echo(f"{name:10} {crosswalks.get(name).description}")
+
+
+# ---------------------------------------------------------------- vocab
+
+@main.group("vocab")
+def vocab_group():
+    """The POPs vocabularies: chemicals, document types, countries, regions, languages."""
+
+
+@vocab_group.command("lookup")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def vocab_lookup(text, as_json):
+    """Print the chemicals, countries and languages recognised in TEXT (any of the six UN languages)."""
+    from harvester import enrich, vocab
+    found = enrich.lookup(text)
+    if as_json:
+        _echo_json(found)
+        return
+    for cid in found["chemicals"]:
+        ch = vocab.chemicals()[cid]
+        click.echo(f"chemical  {cid:18} {vocab.label('chemicals', cid, 'en')} (Annex {', '.join(ch.get('annexes', []))}; "
+                   f"CAS {', '.join(ch.get('cas', [])) or '-'})")
+    for cc in found["countries"]:
+        click.echo(f"country   {cc:18} {vocab.label('countries', cc, 'en')} ({', '.join(vocab.region_of(cc)) or '-'})")
+    for lang in found["languages"]:
+        click.echo(f"language  {lang:18} {vocab.label('languages', lang, 'en')}")
+    if not any(found.values()):
+        click.echo("nothing recognised", err=True)
+
+
+# ---------------------------------------------------------------- harvest
+
+@main.command("harvest")
+@click.argument("sources", nargs=-1)
+@click.option("--full", is_flag=True, help="Harvest everything again, not only what changed since the last run.")
+@click.option("--force", is_flag=True, help="Apply deletions even past the mass-deletion limit.")
+@click.option("--replay", "replay", metavar="SOURCE:IDENTIFIER", help="Retry one failed record.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
+@pass_ctx
+def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
+    """Harvest every enabled source, or the SOURCES named: fetch -> map -> store (-> index), incremental
+    by default. Exit 1 if any source failed, 3 if one was already being harvested."""
+    from harvester import run
+    cfg = c.cfg
+    for s in sources:
+        try:
+            cfg.source(s)
+        except KeyError as exc:
+            raise click.BadParameter(exc.args[0], param_hint="SOURCES")
+    with c.store() as store:
+        if replay:
+            from harvester.replay import replay_record
+            sid, sep, ident = replay.partition(":")
+            if not sep or not ident:
+                raise click.BadParameter("give SOURCE:IDENTIFIER", param_hint="--replay")
+            ok, message = replay_record(cfg, store, sid, ident)
+            click.echo(message, err=not ok)
+            sys.exit(0 if ok else EXIT_FAILED)
+
+        def progress(r):
+            if not as_json:
+                click.echo(f"  {r.source}: seen {r.seen}, stored {r.stored}, unchanged {r.unchanged}, "
+                           f"failed {r.failed}", err=True)
+        reports = run.harvest(cfg, store, sources or None, full=full, force=force, progress=progress)
+    if as_json:
+        _echo_json([r.as_dict() for r in reports])
+    else:
+        for r in reports:
+            click.echo(f"{r.source}: {r.status} — seen {r.seen}, stored {r.stored}, unchanged {r.unchanged}, "
+                       f"deleted {r.deleted}, failed {r.failed}, skipped {r.skipped} "
+                       f"in {r.seconds:.1f}s ({r.rate:.0f} records/s)")
+            for p in r.problems:
+                click.echo(f"  warning: {p}")
+            if r.error:
+                click.echo(f"  error: {r.error}")
+    if any(r.status == "busy" for r in reports):
+        sys.exit(EXIT_BUSY)
+    sys.exit(0 if all(r.ok for r in reports) else EXIT_FAILED)
+
+
+# ---------------------------------------------------------------- status and errors
+
+def _status(cfg, store) -> dict:
+    configured = [s["id"] for s in cfg.sources]
+    ids = configured + [s for s in store.sources() if s not in configured]
+    out = []
+    for sid in ids:
+        last = store.last_run(sid)
+        out.append({"id": sid, "configured": sid in configured, "records": store.count(sid), "deleted": store.count(sid, deleted=True),
+                    "failed_records": len(store.failures(sid)), "last_run": last,
+                    "last_error": next((r["error"] for r in store.runs(sid, 50) if r["error"]), None),
+                    "running": store.lock_holder(sid) is not None})
+    return {"node": cfg.node["id"], "store": str(cfg.store_path), "records": store.count(), "deleted": store.count(deleted=True),
+            "sources": out}
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def status_cmd(c: Ctx, as_json):
+    """Each source's record and tombstone counts, last run and last error."""
+    with c.store() as store:
+        st = _status(c.cfg, store)
+    if as_json:
+        _echo_json(st)
+        return
+    click.echo(f"node {st['node']}: {st['records']} records, {st['deleted']} deleted ({st['store']})")
+    for s in st["sources"]:
+        last = s["last_run"]
+        when = f"{last['status']} at {last['ended'] or last['started']}" if last else "never harvested"
+        click.echo(f"  {s['id']:20} {s['records']:7} records {s['deleted']:5} deleted {s['failed_records']:5} failed   last run: {when}")
+        if last and last.get("error"):
+            click.echo(f"  {'':20} last error: {last['error']}")
+
+
+@main.command("errors")
+@click.argument("source", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--limit", default=5, show_default=True, help="Records listed per cause.")
+@pass_ctx
+def errors_cmd(c: Ctx, source, as_json, limit):
+    """Records that failed to map, grouped by cause, with where in the payload they failed."""
+    from harvester.diagnostics import group_failures
+    with c.store() as store:
+        groups = group_failures(store.failures(source))
+    if as_json:
+        _echo_json(groups)
+        return
+    if not groups:
+        click.echo("no failed records")
+        return
+    for g in groups:
+        click.echo(f"{g['count']:6} × {g['source']}: {g['cause']}")
+        for r in g["records"][:limit]:
+            click.echo(f"         {r['identifier']}  ({r['location']})")
+        if g["count"] > limit:
+            click.echo(f"         ... and {g['count'] - limit} more")
+    click.echo("retry one with: pops-chm harvest --replay SOURCE:IDENTIFIER")
+
+
+if __name__ == "__main__":
+    main()

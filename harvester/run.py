@@ -1,0 +1,199 @@
+"""A harvest run: stream a source through map -> store in batches, checkpointed, locked, diagnosed.
+
+One run per source at a time (a lock in the store; a lock left by a dead process is cleared and its run
+marked crashed). Each batch and the checkpoint from which it can be re-read go in one transaction, so a
+run killed at any moment resumes without losing or duplicating records. Deletions are held until the run
+has read the whole source and are applied only if they stay under the source's limit (a share of its
+records), so an outage, an empty or a truncated answer never empties the store.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+from . import crosswalks
+from .mapping import LoopDetected, MapContext, MappingError, map_record
+from .raw import RawRecord
+from .sources import SourceError, open_source
+from .store import Failure, Item, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    source: str
+    status: str = "running"    # ok | partial | failed | guarded | busy | interrupted
+    run_id: int | None = None
+    seen: int = 0
+    stored: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    skipped: int = 0
+    error: str | None = None
+    problems: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.seen / self.seconds if self.seconds else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def counters(self) -> dict:
+        return {k: getattr(self, k) for k in ("seen", "stored", "unchanged", "deleted", "failed", "skipped")}
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["rate"] = round(self.rate, 1)
+        return d
+
+
+def crosswalk_for(spec: dict) -> crosswalks.Crosswalk:
+    name = spec.get("format") or spec.get("metadata_prefix")
+    if name == "xpath":
+        from .crosswalks.xpath import make_xpath_crosswalk
+        return make_xpath_crosswalk(spec["xpath"])
+    return crosswalks.get(name)
+
+
+def harvest(cfg, store: Store, source_ids=None, *, full=False, force=False,
+            on_batch: Callable | None = None, progress: Callable | None = None) -> list[RunReport]:
+    """Harvest every enabled source (or those named); one failing source never stops the others."""
+    specs = [cfg.source(s) for s in source_ids] if source_ids else [s for s in cfg.sources if s.get("enabled", True)]
+    return [harvest_source(cfg, store, spec, full=full, force=force, on_batch=on_batch, progress=progress) for spec in specs]
+
+
+def map_raw(cw, raw: RawRecord, ctx: MapContext, max_bytes: int):
+    """(Item, None), (None, Failure) or (None, None) for a record skipped as a loop."""
+    text = raw.raw_text()
+    if raw.error:
+        return None, Failure(ctx.source, raw.identifier, raw.error, raw.location, text[:100_000])
+    if len(text) > max_bytes:
+        return None, Failure(ctx.source, raw.identifier, f"record of {len(text)} characters exceeds the limit of {max_bytes}",
+                             raw.location, text[:10_000])
+    try:
+        rec = map_record(cw, raw, ctx)
+    except LoopDetected as exc:
+        log.debug("%s", exc)
+        return None, None
+    except MappingError as exc:
+        return None, Failure(ctx.source, raw.identifier, str(exc), raw.location, text[:100_000])
+    return Item(ctx.source, raw.identifier, rec, text, cw.name, raw.datestamp), None
+
+
+def harvest_source(cfg, store: Store, spec: dict, *, full=False, force=False,
+                   on_batch: Callable | None = None, progress: Callable | None = None) -> RunReport:
+    sid = spec["id"]
+    report = RunReport(sid)
+    run_id = store.acquire(sid, full)
+    if run_id is None:
+        holder = store.lock_holder(sid) or {}
+        report.status = "busy"
+        report.error = f"a run of {sid} is already in progress (process {holder.get('lock_pid')} since {holder.get('lock_since')})"
+        return report
+    report.run_id = run_id
+    t0 = time.monotonic()
+    try:
+        _run(cfg, store, spec, report, full=full, force=force, on_batch=on_batch, progress=progress)
+    except (SourceError, ValueError, KeyError, OSError) as exc:
+        report.status, report.error = "failed", str(exc)
+    except KeyboardInterrupt:
+        report.status, report.error = "interrupted", "interrupted; the next run resumes from the last checkpoint"
+        raise
+    except Exception as exc:  # a bug or an unforeseen fault in one source must not stop the others
+        report.status = "failed"
+        report.error = f"{type(exc).__name__}: {exc}"
+        log.error("source %s: %s", sid, traceback.format_exc())
+    finally:
+        report.seconds = time.monotonic() - t0
+        error = report.error or ("; ".join(report.problems) if report.problems else None)
+        store.finish(sid, run_id, report.status, error, **report.counters())
+    return report
+
+
+def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_batch, progress):
+    sid = spec["id"]
+    cw = crosswalk_for(spec)
+    ctx = MapContext(node=cfg.node["id"], source=sid, defaults=spec.get("defaults") or {},
+                     url=spec.get("url") or str(cfg.resolve(spec["path"])))
+    batch_size = cfg.source_setting(spec, "batch_size")
+    max_bytes = cfg.harvest["max_record_bytes"]
+    state = store.state(sid)
+    source = open_source(spec, cfg, state, full)
+    seen: set[str] = set()
+    items, failures, pending = [], [], []
+    resume = None
+
+    def flush():
+        res = store.apply_batch(items, failures, pending=pending, checkpoint=resume, source=sid, run_id=report.run_id)
+        report.stored += res.stored
+        report.unchanged += res.unchanged
+        report.failed += res.failed
+        if on_batch and items:
+            on_batch([it.record for it in items])
+        items.clear(), failures.clear(), pending.clear()
+        store.update_run(report.run_id, **report.counters())
+        if progress:
+            progress(report)
+
+    for raw, resume in source.records():
+        report.seen += 1
+        if source.enumerates_all:  # only then can the identifiers not seen count as deleted
+            seen.add(raw.identifier)
+        if raw.deleted:
+            pending.append(Item(sid, raw.identifier, datestamp=raw.datestamp))
+        else:
+            item, failure = map_raw(cw, raw, ctx, max_bytes)
+            if item:
+                items.append(item)
+            elif failure:
+                failures.append(failure)
+            else:
+                report.skipped += 1
+        if len(items) + len(failures) + len(pending) >= batch_size:
+            flush()
+    resume = None if source.complete else resume
+    flush()
+    report.problems = list(source.problems)
+    if source.not_modified:
+        report.status = "ok"
+        return
+    if not source.complete:
+        report.status = "partial"
+        return
+    _apply_deletions(store, spec, source, seen, report, force, cfg.source_setting(spec, "max_delete_share"))
+    if report.status == "running":
+        report.status = "partial" if report.problems else "ok"
+    if report.status == "ok":
+        store.save_state(sid, checkpoint=None, **source.final_state())
+    else:  # keep the previous datestamp: the next run reads this increment again
+        store.save_state(sid, checkpoint=None, validators={})
+
+
+def _apply_deletions(store: Store, spec: dict, source, seen: set[str], report: RunReport, force: bool, limit: float):
+    sid = spec["id"]
+    live = store.live_identifiers(sid)
+    doomed = {it.identifier for it in store.pending_deletes(sid)} & live
+    if source.listing_complete and not report.problems:
+        if not seen and live:
+            report.problems.append(f"the source listed no records although {len(live)} are held; nothing deleted")
+        else:
+            doomed |= live - seen
+    if not doomed:
+        return
+    share = len(doomed) / len(live)
+    if share > limit and not force:
+        report.status = "guarded"
+        report.error = (f"would delete {len(doomed)} of {len(live)} records ({share:.0%}), more than the limit of "
+                        f"{limit:.0%}; nothing deleted. Check the source, then run `pops-chm harvest {sid} --force` "
+                        "to accept the deletions")
+        return
+    res = store.apply_batch([Item(sid, i) for i in sorted(doomed)])
+    report.deleted += res.deleted
