@@ -1,0 +1,31 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("POPS_SHARED_DIR", ROOT.parent / "shared"))
+CORPUS = Path(os.environ.get("POPS_CORPUS_DIR", SHARED / "corpus"))
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need(path: Path) -> Path:
+    """A prerequisite outside the project: skip without it, except under CI where it must be there."""
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"{path} is required under CI=true")
+        pytest.skip(f"{path} not present")
+    return path
+
+
+def valid_record(**over) -> dict:
+    rec = {"id": "ke:ke-moe:oai:ke:1", "origin": {"node": "ke", "source": "ke-moe", "identifier": "oai:ke:1"},
+           "path": ["ke"], "datestamp": "2024-01-02T03:04:05Z", "title": {"en": "National implementation plan"},
+           "type": "national_implementation_plan"}
+    rec.update(over)
+    return rec
+
+
+@pytest.fixture
+def record():
+    return valid_record()

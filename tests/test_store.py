@@ -1,0 +1,136 @@
+"""The record store: transactional, idempotent batches, tombstones, change feed, locks and crash safety."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from harvester.store import Failure, Item, Store
+
+from .conftest import ROOT, valid_record
+
+
+def rec(n, **over):
+    fields = {"title": {"en": f"Record {n}"}, **over}
+    return valid_record(id=f"ke:s:{n}", origin={"node": "ke", "source": "s", "identifier": str(n)}, **fields)
+
+
+def item(n, **over):
+    return Item("s", str(n), rec(n, **over), raw=f"<raw>{n}</raw>", format="oai_dc")
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "node.sqlite") as s:
+        yield s
+
+
+def test_batch_is_stored_and_idempotent(store):
+    r1 = store.apply_batch([item(i) for i in range(5)])
+    assert (r1.stored, r1.unchanged) == (5, 0)
+    seq = store.max_seq()
+    r2 = store.apply_batch([item(i) for i in range(5)])
+    assert (r2.stored, r2.unchanged) == (0, 5)
+    assert store.max_seq() == seq, "an unchanged record must not look changed"
+    assert store.count("s") == 5
+    assert store.get("ke:s:3")["title"] == {"en": "Record 3"}
+
+
+def test_harvest_time_alone_is_not_a_change(store):
+    store.apply_batch([item(1, harvested="2024-01-01T00:00:00Z")])
+    assert store.apply_batch([item(1, harvested="2025-01-01T00:00:00Z")]).unchanged == 1
+
+
+def test_changed_record_gets_a_new_sequence(store):
+    store.apply_batch([item(1), item(2)])
+    before = store.row("ke:s:1")["seq"]
+    store.apply_batch([item(1, title={"en": "Changed"})])
+    assert store.row("ke:s:1")["seq"] > before
+    assert [r["id"] for r in store.changes(after_seq=before)] == ["ke:s:1"]
+
+
+def test_delete_leaves_a_tombstone(store):
+    store.apply_batch([item(1), item(2)])
+    assert store.tombstone_ids("s", ["1", "missing"]) == 1
+    assert store.get("ke:s:1") is None
+    assert store.get("ke:s:1", include_deleted=True)["title"] == {"en": "Record 1"}
+    assert store.row("ke:s:1")["deleted"] == 1
+    assert (store.count("s"), store.count("s", deleted=True)) == (1, 1)
+    assert store.tombstone_ids("s", ["1"]) == 0, "deleting twice changes nothing"
+    store.apply_batch([item(1)])
+    assert store.get("ke:s:1") is not None, "a record that comes back is live again"
+
+
+def test_interrupted_batch_leaves_store_as_before(store):
+    store.apply_batch([item(1)], checkpoint={"page": 1}, source="s")
+    bad = item(3)
+    bad.record["title"] = {"en": {1, 2}}  # not serialisable: fails half way through the batch
+    with pytest.raises(TypeError):
+        store.apply_batch([item(2), bad, item(4)], [Failure("s", "9", "boom")], checkpoint={"page": 2}, source="s")
+    assert store.count("s") == 1
+    assert store.get("ke:s:2") is None
+    assert store.failures("s") == []
+    assert store.state("s")["checkpoint"] == {"page": 1}
+
+
+def test_failures_are_kept_and_cleared_when_the_record_maps(store):
+    store.apply_batch([], [Failure("s", "7", "record has no title", "page 1, line 40", "<x/>")])
+    assert store.failure("s", "7")["location"] == "page 1, line 40"
+    store.apply_batch([item(7)])
+    assert store.failure("s", "7") is None
+
+
+def test_changed_since_streams_in_change_order(store):
+    store.apply_batch([item(i) for i in range(2500)])
+    rows = list(store.changed_since("2000-01-01T00:00:00Z"))
+    assert len(rows) == 2500
+    assert [r["seq"] for r in rows] == sorted(r["seq"] for r in rows)
+    assert list(store.changed_since("2999-01-01T00:00:00Z")) == []
+
+
+def test_lock_allows_one_run_and_clears_a_dead_one(store, tmp_path):
+    run = store.acquire("s")
+    assert run and store.acquire("s") is None
+    store.finish("s", run, "ok", seen=3)
+    assert store.last_run("s")["status"] == "ok" and store.last_run("s")["seen"] == 3
+    # a run whose process died: its lock is cleared and the run marked crashed
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    run2 = store.acquire("s")
+    store.db.execute("UPDATE sources SET lock_pid=? WHERE id='s'", (pid,))
+    run3 = store.acquire("s")
+    assert run3 is not None
+    assert store.runs("s")[1]["id"] == run2 and store.runs("s")[1]["status"] == "crashed"
+
+
+def test_sigkill_in_the_middle_of_a_batch_loses_nothing_committed(tmp_path):
+    db = tmp_path / "node.sqlite"
+    with Store(db) as s:
+        s.apply_batch([item(i) for i in range(100)], checkpoint={"page": 1}, source="s")
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from harvester.store import Store, Item
+        from tests.test_store import item
+        s = Store({str(db)!r})
+        def forever():
+            i = 1000
+            while True:
+                if i == 1500:
+                    print("in-batch", flush=True)
+                yield item(i)
+                i += 1
+        s.apply_batch(forever(), checkpoint={{"page": 2}}, source="s")
+    """)
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "in-batch"
+    time.sleep(0.2)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    with Store(db) as s:
+        assert s.count("s") == 100
+        assert s.state("s")["checkpoint"] == {"page": 1}
+        assert s.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
