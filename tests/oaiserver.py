@@ -601,9 +601,10 @@ class GeneratedSource:
 
     def get(self, identifier: str) -> ServedRecord | None:
         rest = identifier[len(self.cfg.id_prefix):] if identifier.startswith(self.cfg.id_prefix) else ""
-        if rest.isdigit() and rest.isascii() and int(rest) < self.n and identifier == self.record(int(rest)).identifier:
-            return self.record(int(rest))
-        return None
+        if not (rest.isascii() and rest.isdigit()) or int(rest) >= self.n:
+            return None
+        rec = self.record(int(rest))
+        return rec if rec.identifier == identifier else None
 
     def prefixes(self) -> list[str]:
         return list(self.cfg.prefixes)
@@ -745,10 +746,6 @@ class _Request:
     token: str | None = None
     offset: int = 0
     query: Query | None = None
-
-    @property
-    def page(self) -> int | None:
-        return None
 
 
 @dataclass
@@ -952,7 +949,8 @@ class OAIServer:
             time.sleep(float(f.params["seconds"]))
         f = self._fires("http_503", req_no, verb, page)
         if f:
-            headers = [] if f.params.get("retry_after") is None else [("Retry-After", str(f.params["retry_after"]))]
+            retry_after = f.params.get("retry_after", 1)
+            headers = [] if retry_after is None else [("Retry-After", str(retry_after))]
             return _Response(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>", headers,
                              "text/html; charset=utf-8")
         if self._fires("http_500", req_no, verb, page):
@@ -1050,13 +1048,11 @@ class OAIServer:
         return Query(args.get("metadataPrefix"), args.get("set"), from_, until)
 
     # -- answers
-    def _envelope(self, req: _Request | None, error: bool = False) -> str:
+    def _envelope(self, req: _Request | None) -> str:
         attrs = ""
-        if req is not None and not error:
+        if req is not None:
             shown = {"verb": req.verb, **({"resumptionToken": req.token} if req.token else req.args)}
             attrs = "".join(f' {k}="{esc_attr(v)}"' for k, v in shown.items())
-        elif req is not None:
-            attrs = f' verb="{esc_attr(req.verb)}"'
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 f'<OAI-PMH xmlns="{OAI_NS}" xmlns:xsi="{XSI_NS}" '
                 f'xsi:schemaLocation="{OAI_NS} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">\n'
@@ -1066,7 +1062,7 @@ class OAIServer:
     def _error_body(self, error: OAIError, req: _Request | None) -> bytes:
         # for badVerb and badArgument the request element carries the base URL only
         plain = error.code in ("badVerb", "badArgument")
-        return (self._envelope(None if plain else req, error=True)
+        return (self._envelope(None if plain else req)
                 + f'<error code="{error.code}">{esc(error.message)}</error>\n</OAI-PMH>\n').encode()
 
     def _answer(self, req: _Request, req_no: int, page: int | None) -> bytes:
