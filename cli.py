@@ -101,7 +101,10 @@ def map_cmd(c: Ctx, fmt, source_id, files):
         raise click.BadParameter(str(exc.args[0]), param_hint="--format")
     node = "local"
     if Path(c.config_path).exists():
-        node = c.cfg.node["id"]
+        try:
+            node = config_mod.load(c.config_path).node["id"]
+        except config_mod.ConfigError:
+            click.echo(f"{c.config_path}: not a valid config (see `pops-chm config check`); mapping as node 'local'", err=True)
     ctx = MapContext(node=node, source=source_id)
     failed = False
     for f in files:

@@ -816,8 +816,7 @@ class OAIServer:
     def start(self) -> "OAIServer":
         if self._httpd is not None:
             return self
-        httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
-        httpd.daemon_threads = True
+        httpd = _HTTPServer((self.host, self.port), _Handler)
         httpd.oai = self
         self._httpd = httpd
         self.port = httpd.server_address[1]
@@ -1209,6 +1208,15 @@ class OAIServer:
                    "undefined_entity": b"&nbsp;"}[mode]
             return body[:start + anchor] + bad + body[start + anchor:]
         return b"".join([head, *parts, end])
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # a client that gave up (timeout, closed socket) is normal here; anything else is reported
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

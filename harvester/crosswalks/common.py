@@ -6,6 +6,7 @@ the source does not give are held until then and get the record's language if it
 """
 from __future__ import annotations
 
+import html
 import re
 from typing import Iterable
 
@@ -17,6 +18,7 @@ UNTAGGED = None  # the language of a text the source did not tag
 
 _REL_RANK = {"landing": 0, "file": 1, "service": 2, "related": 3}
 _KEYWORD_SPLIT = re.compile(r"\s*;\s*")
+_ENTITY = re.compile(r"&(?:gt|lt|amp|quot|apos|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
 _KEYWORD_EDGES = " ,;:>/|-–—·•"
 
 
@@ -51,9 +53,13 @@ class Partial:
             self._description.append((lang, t))
 
     def keyword(self, text, lang: str | None = UNTAGGED) -> None:
-        for part in _KEYWORD_SPLIT.split(clean(text)):
+        """One keyword element; several packed into one with ';' are split apart."""
+        t = clean(text)
+        if _ENTITY.search(t):                 # escaped twice at the source: 'Ocean &gt; Pacific Ocean'
+            t = clean(html.unescape(t))
+        for part in _KEYWORD_SPLIT.split(t):
             part = part.strip(_KEYWORD_EDGES)
-            if part and has_letters(part):
+            if len(part) > 1 and has_letters(part):
                 self._keywords.append((lang, part))
 
     def keyword_texts(self) -> list[str]:

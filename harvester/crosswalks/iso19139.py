@@ -169,13 +169,18 @@ def _parties(reader: _Reader, ident) -> list[tuple[str, str, str]]:
     return out
 
 
-def _rel(protocol: str, function: str, href: str, name: str) -> str:
+def _rel(protocol: str, function: str, href: str, name: str, service_record: bool) -> str:
+    """landing | file | service | related for an online resource, from its protocol, function and URL."""
     path = href.split("?", 1)[0]
-    if function == "download" or "download" in protocol.lower() or protocol.lower() == "enclosure" \
-            or _FILE_EXT.search(path) or _FILE_EXT.search(name):
-        return "file"
-    if function in ("search",) or _SERVICE.search(protocol) or _SERVICE_URL.search(href):
+    proto = protocol.lower()
+    if _SERVICE.search(protocol) and "download" not in proto:
         return "service"
+    if _FILE_EXT.search(path) or _FILE_EXT.search(name):
+        return "file"
+    if _SERVICE_URL.search(href) or function == "search":
+        return "service"
+    if function == "download" or "download" in proto or proto == "enclosure":
+        return "service" if service_record and not proto else "file"
     return "related"
 
 
@@ -191,7 +196,8 @@ def extract(raw: RawRecord) -> dict:
     # type hints: hierarchy level, service identification
     scopes = _find(root, "metadataScope/MD_MetadataScope/resourceScope") if r.modern else _find(root, "hierarchyLevel")
     p.type_hints.extend(_code(s) for s in scopes)
-    if _local(ident).endswith("ServiceIdentification"):
+    is_service = _local(ident).endswith("ServiceIdentification")
+    if is_service:
         p.type_hints.append("service")
 
     for prop in _find(ident, "citation/*/title"):
@@ -274,7 +280,8 @@ def extract(raw: RawRecord) -> dict:
 
     # links
     for prop in _find(root, "dataSetURI"):
-        p.link(r.text(prop), "landing")
+        href = r.text(prop)
+        p.link(href, "file" if _FILE_EXT.search(href.split("?", 1)[0]) else "landing")
     for res in _find(root, "metadataLinkage/CI_OnlineResource"):
         p.link(r.link_url(res), "landing")
     resources = list(root.iterfind(".//{*}distributionInfo//{*}CI_OnlineResource"))
@@ -289,7 +296,7 @@ def extract(raw: RawRecord) -> dict:
         function = next((_code(x) for x in _find(res, "function")), "")
         name = next((r.text(x) for x in _find(res, "name")), "")
         description = next((r.text(x) for x in _find(res, "description")), "")
-        rel = _rel(protocol, function, href, name)
+        rel = _rel(protocol, function, href, name, is_service)
         if _MEDIA_TYPE.match(protocol):
             fmt = protocol
         elif rel == "service":
