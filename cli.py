@@ -197,10 +197,12 @@ def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
             click.echo(message, err=not ok)
             sys.exit(0 if ok else EXIT_FAILED)
 
+        live = sys.stderr.isatty() and not as_json
+
         def progress(r):
-            if not as_json:
-                click.echo(f"  {r.source}: seen {r.seen}, stored {r.stored}, unchanged {r.unchanged}, "
-                           f"failed {r.failed}", err=True)
+            if live:  # one line per source, rewritten in place
+                click.echo(f"\r  {r.source}: seen {r.seen}, stored {r.stored}, unchanged {r.unchanged}, "
+                           f"failed {r.failed} ({r.seen / max(r.seconds or 1e-9, 1e-9):.0f}/s)", err=True, nl=False)
         reports = run.harvest(cfg, store, sources or None, full=full, force=force, progress=progress)
     if as_json:
         _echo_json([r.as_dict() for r in reports])

@@ -55,9 +55,11 @@ def map_record(fmt: str | crosswalks.Crosswalk, raw: RawRecord, ctx: MapContext)
     if cw.native:
         rec = canonical(partial)
         path = rec.get("path", [])
-        if ctx.node in path:
+        own = path == [ctx.node] and rec.get("origin", {}).get("node") == ctx.node
+        if ctx.node in path and not own:  # own: this node's records, published by a local system in native form
             raise LoopDetected(f"record {rec.get('id')} already passed through node {ctx.node} (path {' > '.join(path)})")
-        rec["path"] = path + [ctx.node]
+        if not own:
+            rec["path"] = path + [ctx.node]
     else:
         rec = canonical(partial)
         _apply_defaults(rec, ctx.defaults)

@@ -127,6 +127,14 @@ def record_hash(record: dict, raw: str) -> str:
     return h.hexdigest()
 
 
+NATIVE_FORMAT = "pops"
+
+
+def _native_wins(stored_format: str | None, new_format: str) -> bool:
+    """The same record in the lossless native format and in a lossy crosswalked one: keep the native."""
+    return stored_format == NATIVE_FORMAT and new_format != NATIVE_FORMAT
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -196,8 +204,8 @@ class Store:
                     continue
                 rec = it.record
                 h = record_hash(rec, it.raw)
-                row = db.execute("SELECT hash, deleted FROM records WHERE id=?", (rec["id"],)).fetchone()
-                if row and row["hash"] == h and not row["deleted"]:
+                row = db.execute("SELECT hash, deleted, format FROM records WHERE id=?", (rec["id"],)).fetchone()
+                if row and not row["deleted"] and (row["hash"] == h or _native_wins(row["format"], it.format)):
                     result.unchanged += 1
                 else:
                     db.execute(

@@ -252,6 +252,8 @@ class ListSource:
             self._cache = {}
             self._cache_version = self._version
         hit = self._cache.get(query)
+        if hit is None and query.prefix is not None and query.prefix not in self._prefixes:
+            hit = self._cache[query] = []           # tombstones are listed only under a format served
         if hit is None:
             hit = self._cache[query] = [i for i, r in enumerate(self._records) if query.matches(r)]
         return hit
@@ -1129,7 +1131,7 @@ class OAIServer:
 
     @staticmethod
     def _record_xml(rec: ServedRecord, prefix: str | None, datestamp: Callable[[datetime], str]) -> str:
-        head = (f'<header status="deleted">' if rec.deleted else "<header>") + \
+        head = ('<header status="deleted">' if rec.deleted else "<header>") + \
             f"<identifier>{esc(rec.identifier)}</identifier><datestamp>{datestamp(rec.datestamp)}</datestamp>" + \
             "".join(f"<setSpec>{esc(s)}</setSpec>" for s in rec.sets) + "</header>"
         if prefix is None:
@@ -1212,6 +1214,7 @@ class OAIServer:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # a client that gave up (timeout, closed socket) is normal here; anything else is reported

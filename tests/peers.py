@@ -12,7 +12,7 @@ What it serves (notes/peers.md, recipe A): the 7 ISO 19139 documents of PEER_FIL
 identifier, type, format), plus one deleted record; sets `iso` (all), `even`, `odd` (by position);
 datestamps 2024-01-01T12:00:00Z + one day per document, the deleted one 2024-02-01T00:00:00Z;
 second granularity, deletedRecord persistent, a resumption token every `batch_size` (3) items; GET and POST.
-The corpus folder is $POPS_CORPUS_DIR, by default ../shared/corpus next to the project.
+The corpus folder is $POPS_CORPUS_DIR, else $POPS_SHARED_DIR/corpus, else ../shared/corpus next to the project.
 """
 from __future__ import annotations
 
@@ -55,8 +55,11 @@ SETS = [("iso", "All ISO 19139 records", ""), ("even", "Records at even position
 
 
 def corpus_dir() -> Path:
-    env = os.environ.get("POPS_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    """$POPS_CORPUS_DIR, else $POPS_SHARED_DIR/corpus, else ../shared/corpus next to the project."""
+    if os.environ.get("POPS_CORPUS_DIR"):
+        return Path(os.environ["POPS_CORPUS_DIR"])
+    shared = os.environ.get("POPS_SHARED_DIR")
+    return (Path(shared) if shared else Path(__file__).resolve().parents[2] / "shared") / "corpus"
 
 
 @dataclass

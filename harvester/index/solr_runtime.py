@@ -463,8 +463,10 @@ def configset_zip(conf_dir: Path | str = CONF_DIR) -> bytes:
     return buf.getvalue()
 
 
-def upload_configset(base_url: str, name: str = DEFAULT_CONFIG_NAME, conf_dir: Path | str = CONF_DIR) -> None:
-    """Upload (or replace) a configset in SolrCloud with the ConfigSets API."""
+def upload_configset(base_url: str, name: str = DEFAULT_CONFIG_NAME, conf_dir: Path | str = CONF_DIR) -> bool:
+    """Upload (or replace) a configset in SolrCloud with the ConfigSets API. Returns False, changing nothing,
+    when a configset of that name was put into ZooKeeper directly (a "trusted" one, as start(cloud=N) does):
+    an unauthenticated upload may not replace it."""
     base_url = base_url.rstrip("/")
     try:
         r = requests.post(f"{base_url}/admin/configs",
@@ -475,7 +477,10 @@ def upload_configset(base_url: str, name: str = DEFAULT_CONFIG_NAME, conf_dir: P
     except requests.RequestException as e:
         raise SolrRuntimeError(f"uploading configset {name} to {base_url}: {e}") from e
     if r.status_code != 200:
+        if "untrusted ConfigSet update on a trusted configSet" in r.text:
+            return False
         raise SolrRuntimeError(f"uploading configset {name} to {base_url} failed ({r.status_code}): {r.text[:500]}")
+    return True
 
 
 def collection_status(base_url: str, name: str) -> dict | None:
@@ -553,7 +558,8 @@ def init(
 
     ``target`` is a SolrHandle, a node's base URL (``http://127.0.0.1:8983/solr``) or a ZooKeeper address
     (``127.0.0.1:2181/solr``, needs kazoo). Standalone: a core from the configset ``config_name`` of the Solr
-    home (start() copies it there). SolrCloud: the configset is uploaded (replacing an older copy) and a
+    home (start() copies it there). SolrCloud: the configset is uploaded (replacing an older upload; one that
+    start(cloud=N) put into ZooKeeper is already current and kept) and a
     collection with ``shards`` shards and ``replicas`` replicas per shard is created (default: 2 replicas when
     at least 2 nodes are live, else 1)."""
     url, cloud = _resolve_target(target)
