@@ -23,6 +23,7 @@ HARVEST_DEFAULTS = {
     "max_delete_share": 0.2,
     "timeout": 60,
     "retries": 5,
+    "backoff": 1.0,
     "max_response_bytes": 200 * 1024 * 1024,
     "max_record_bytes": 5 * 1024 * 1024,
 }

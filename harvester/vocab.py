@@ -11,7 +11,7 @@ from functools import lru_cache
 from .schemas import load_json
 
 VOCAB_DIR = "vocab"
-UN_LANGUAGES = ("ar", "zh", "en", "fr", "es", "ru")
+UN_LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")  # the UN order
 
 _FILES = {
     "chemicals": "chemicals.json",

@@ -6,20 +6,19 @@ the source does not give are held until then and get the record's language if it
 """
 from __future__ import annotations
 
-import html
 import re
 from typing import Iterable
 
 from ..dates import normalise_date, normalise_datestamp
 from . import codes
-from .text import clean, clean_paragraphs, fold, has_letters, url
+from .text import clean, clean_paragraphs, fold, has_letters, unescape_twice_escaped, url
 
 UNTAGGED = None  # the language of a text the source did not tag
 
 _REL_RANK = {"landing": 0, "file": 1, "service": 2, "related": 3}
 _KEYWORD_SPLIT = re.compile(r"\s*;\s*")
-_ENTITY = re.compile(r"&(?:gt|lt|amp|quot|apos|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
-_KEYWORD_EDGES = " ,;:>/|-–—·•"
+_KEYWORD_LEAD = " ,;:>/|·•"      # left over from packed keywords: '> tag4', ',TAG6'
+_KEYWORD_TAIL = " ,;:/|·•"
 
 
 class Partial:
@@ -54,11 +53,9 @@ class Partial:
 
     def keyword(self, text, lang: str | None = UNTAGGED) -> None:
         """One keyword element; several packed into one with ';' are split apart."""
-        t = clean(text)
-        if _ENTITY.search(t):                 # escaped twice at the source: 'Ocean &gt; Pacific Ocean'
-            t = clean(html.unescape(t))
+        t = unescape_twice_escaped(clean(text))
         for part in _KEYWORD_SPLIT.split(t):
-            part = part.strip(_KEYWORD_EDGES)
+            part = part.lstrip(_KEYWORD_LEAD).rstrip(_KEYWORD_TAIL)
             if len(part) > 1 and has_letters(part):
                 self._keywords.append((lang, part))
 

@@ -25,7 +25,7 @@ from ..raw import RawRecord
 from . import Crosswalk, register
 from .codes import country_code, country_in_uri, country_name, language
 from .common import Partial
-from .text import clean, url
+from .text import clean, unescape_twice_escaped, url
 from .xmlsplit import expect_root, split_xml
 
 GMD = "http://www.isotc211.org/2005/gmd"
@@ -227,7 +227,7 @@ def extract(raw: RawRecord) -> dict:
             for lang, t in r.texts(kw):
                 p.keyword(t, lang)
                 if place:
-                    for segment in re.split(r"\s*>\s*", t):
+                    for segment in re.split(r"\s*>\s*", unescape_twice_escaped(t)):
                         code = country_name(segment)
                         if code:
                             p.country(code)

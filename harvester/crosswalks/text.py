@@ -5,6 +5,7 @@ the job of whatever shows the text. URLs are taken only with an http, https or f
 """
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from urllib.parse import quote
@@ -14,6 +15,7 @@ from urllib.parse import quote
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
+_ENTITY = re.compile(r"&(?:gt|lt|amp|quot|apos|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
 _URL = re.compile(r"^(?:https?|ftp)://[^\s/?#]+", re.IGNORECASE)
 _UNSAFE = re.compile(r'[\s"<>`{}|\\^]')
 _URL_IN = re.compile(r"(?:https?|ftp)://\S+", re.IGNORECASE)
@@ -34,6 +36,14 @@ def clean_paragraphs(text) -> str:
     text = _CONTROL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n")
     parts = [clean(p) for p in _PARAGRAPH.split(text)]
     return "\n\n".join(p for p in parts if p)
+
+
+def unescape_twice_escaped(text: str) -> str:
+    """Short values (keywords) escaped twice at the source ('Ocean &gt; Pacific Ocean') read as meant.
+
+    Only for values that are names or terms; descriptions are kept exactly as sent.
+    """
+    return clean(html.unescape(text)) if _ENTITY.search(text) else text
 
 
 def url(text) -> str | None:

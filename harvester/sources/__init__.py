@@ -22,7 +22,7 @@ class SourceError(Exception):
 
 def open_source(spec: dict, cfg, state: dict, full: bool = False, fetcher: Fetcher | None = None):
     fetcher = fetcher or Fetcher(timeout=cfg.source_setting(spec, "timeout"), retries=cfg.source_setting(spec, "retries"),
-                                 max_bytes=cfg.harvest["max_response_bytes"])
+                                 backoff=cfg.source_setting(spec, "backoff"), max_bytes=cfg.harvest["max_response_bytes"])
     kind = spec["type"]
     if kind == "oaipmh":
         from .oaipmh import OAIPMHSource

@@ -35,7 +35,7 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 
 HERE = Path(__file__).resolve().parent
-UN_LANGUAGES = ["ar", "zh", "en", "fr", "es", "ru"]
+UN_LANGUAGES = ["ar", "zh", "en", "fr", "ru", "es"]  # the UN order
 TESTED_WITH = {"babel": "2.18.0", "pycountry": "26.2.16"}
 
 # Common English forms that neither CLDR nor pycountry gives, and sources still write.
