@@ -26,9 +26,16 @@ expression compiled from a character trie, whose greedy branches also prefer the
 are found by one regular expression and kept only when their check digit is right and the vocabulary lists
 them. Everything is compiled once, on first use.
 
-Terms shorter than three characters (the abbreviation "DP" for Dechlorane Plus) are not used in free text.
-Country and language codes are recognised only when the whole text is a list of them ("KE, TZ", "eng; fra"),
-because two-letter codes are ordinary words ("it", "is", "to", "in").
+Limits, by design:
+- terms shorter than three characters (the abbreviation "DP" for Dechlorane Plus) are not used in free text;
+- country and language codes are recognised only when the whole text is a list of them ("KE, TZ",
+  "eng; fra"), because two-letter codes are ordinary words ("it", "is", "to", "in");
+- when two different terms share a stem but not their ids ("Нигер" / "Нигерия"), only their exact forms
+  match; a word ending in an accented letter + s ("francés") is not a plural and keeps its s;
+- country names that are everyday words ("réunion", a meeting) count only in longer phrases ("Île de la
+  Réunion"), and a few phrases that contain a country name without meaning it ("New Mexico", 南美 "South
+  America") are consumed without a result; substring matching in Chinese can still find a name inside an
+  unrelated word, and a country name used as a person's name ("Jordan") is taken as the country.
 
 Completeness weights (the share of the score each field carries; a missing field is reported by name):
     title 0.15, description 0.12, chemicals 0.12, countries 0.10 (countries or regions), links 0.10,
@@ -145,6 +152,13 @@ def _is_exact_only(term: str) -> bool:
     return False
 
 
+def _accented_s_words(term: str) -> set[str]:
+    """Folded words of a term that end in an accented letter + s ('francés', 'finés'): that s is not a plural,
+    so the word is not stemmed ('francés' must not become 'france')."""
+    words = _TOKEN.findall(unicodedata.normalize("NFKC", term).casefold())
+    return {_fold(w) for w in words if len(w) > 2 and w[-1] == "s" and not w[-2].isascii()}
+
+
 # ----------------------------------------------------------------------------------------------- matcher
 
 _END = ""  # trie key marking the end of a term (never a token)
@@ -189,7 +203,9 @@ class _Matcher:
                 continue
             exact.setdefault(toks, set()).update(ids)
             if not _is_exact_only(term):
-                stemmed.setdefault(tuple(_stem(t) for t in toks), {}).setdefault(toks, set()).update(ids)
+                keep = _accented_s_words(term)
+                stems = tuple(t if t in keep else _stem(t) for t in toks)
+                stemmed.setdefault(stems, {}).setdefault(toks, set()).update(ids)
         self.exact: dict = {}
         self.stemmed: dict = {}
         for toks, ids in exact.items():
@@ -325,11 +341,20 @@ def recognise_chemicals(text: str) -> list[str]:
 def _country_matcher() -> _Matcher:
     terms = []
     for iso2, country in vocab.countries().items():
-        for name in country.get("names", {}).values():
-            terms.append((name, (iso2,)))
-        for name in country.get("aliases_en", []):
-            terms.append((name, (iso2,)))
-    return _Matcher(terms, blockers=("New Jersey", "New Mexico", "New South Wales"))
+        for name in list(country.get("names", {}).values()) + country.get("aliases_en", []):
+            if _name_key(name) not in _AMBIGUOUS_COUNTRY_NAMES:
+                terms.append((name, (iso2,)))
+    terms += [(name, (iso2,)) for iso2, names in _COUNTRY_PHRASES.items() for name in names]
+    return _Matcher(terms, blockers=_COUNTRY_BLOCKERS)
+
+
+# Country names that are also everyday words ("réunion" / "reunión": a meeting): in free text only the
+# longer phrases below stand for the country; normalise_country still reads the bare name.
+_AMBIGUOUS_COUNTRY_NAMES = {("reunion",), ("la", "reunion")}
+_COUNTRY_PHRASES = {"RE": ["Reunion Island", "Île de la Réunion", "isla de la Reunión"]}
+# Phrases that contain a country name without meaning the country (Chinese has no word boundaries:
+# 南美国家 "South American countries" holds 美国, 印度洋 "Indian Ocean" holds 印度).
+_COUNTRY_BLOCKERS = ("New Jersey", "New Mexico", "New South Wales", "南美", "北美", "拉美", "印度洋")
 
 
 @lru_cache(maxsize=1)

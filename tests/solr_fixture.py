@@ -39,7 +39,8 @@ def solr_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_solr_tools()
     home = tmp_path_factory.mktemp("solr-home")
     t0 = time.monotonic()
-    handle = solr_runtime.start(home, port=0, heap=TEST_HEAP, jvm_opts=solr_runtime.TEST_JVM_OPTS)
+    handle = solr_runtime.start(home, port=0, heap=TEST_HEAP, jvm_opts=solr_runtime.TEST_JVM_OPTS,
+                                stop_with_parent=True)
     print(f"\nstandalone Solr at {handle.url} (pid {handle.pid}), started in {time.monotonic() - t0:.1f} s")
     try:
         yield handle.url

@@ -7,9 +7,7 @@ except in CI (CI=true) where a missing corpus fails.
 """
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -19,9 +17,10 @@ from harvester.crosswalks.dcat import RDFError, RemoteContext
 from harvester.mapping import MapContext, MappingError, map_record
 from harvester.xmlsafe import MalformedXML
 
+from .conftest import CORPUS, need
+
 pytestmark = pytest.mark.corpus
 
-CORPUS = Path(os.environ.get("POPS_CORPUS_DIR") or Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus")
 HAVE_CORPUS = (CORPUS / "MANIFEST.tsv").is_file()
 
 # OAI-PMH metadataPrefix -> crosswalk (csw:Record is Dublin Core, read by oai_dc)
@@ -162,10 +161,7 @@ def _summary():
 
 
 def test_corpus_present():
-    if not HAVE_CORPUS:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"corpus not found at {CORPUS} (set POPS_CORPUS_DIR)")
-        pytest.skip(f"corpus not found at {CORPUS}")
+    need(CORPUS / "MANIFEST.tsv")       # skips without the corpus, fails under CI=true
     formats = {fmt for _, fmt in CASES}
     assert formats == {"oai_dc", "iso19139", "dcat"}
     assert len(CASES) > 100

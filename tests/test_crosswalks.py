@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -18,11 +16,15 @@ from harvester.mapping import MapContext, MappingError, map_record
 from harvester.raw import RawRecord
 from harvester.xmlsafe import UnsafeXML
 
-CORPUS = Path(os.environ.get("POPS_CORPUS_DIR") or Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus")
-HAVE_CORPUS = (CORPUS / "MANIFEST.tsv").is_file()
-corpus = pytest.mark.skipif(not HAVE_CORPUS and os.environ.get("CI") != "true",
-                            reason=f"corpus not found at {CORPUS}")
+from .conftest import CORPUS, need
+
 CTX = MapContext(node="test", source="unit")
+
+
+@pytest.fixture
+def corpus():
+    """The shared corpus: these tests skip without it, except under CI where it must be there."""
+    return need(CORPUS / "MANIFEST.tsv").parent
 
 
 def records(fmt: str, rel: str) -> list[RawRecord]:
@@ -57,8 +59,7 @@ def test_registry_lists_the_formats():
 
 # ---------------------------------------------------------------- ISO 19139 / 19115-3
 
-@corpus
-def test_swiss_geocat_che_record():
+def test_swiss_geocat_che_record(corpus):
     raw = one("iso19139", "iso19139/owslib/iso_che_geocat_multilingual.xml")
     assert raw.identifier == "3d2981af-d5db-4122-8db6-1ea41ed44b3f"
     rec = crosswalks.get("iso19139").extract(raw)
@@ -78,8 +79,7 @@ def test_swiss_geocat_che_record():
     assert "countries" not in rec       # geographic identifier 'ZG' is the canton of Zug, not a country
 
 
-@corpus
-def test_che_record_through_pycsw_oai_getrecord():
+def test_che_record_through_pycsw_oai_getrecord(corpus):
     raw = one("iso19139", "oaipmh/pycsw262_live/GetRecord_iso19139_che.xml")
     assert raw.identifier == "3d2981af-d5db-4122-8db6-1ea41ed44b3f"
     assert raw.datestamp == "2017-01-24T12:15:29Z"                  # from pycsw's <oai:dateStamp>
@@ -88,8 +88,7 @@ def test_che_record_through_pycsw_oai_getrecord():
     assert rec["title"] == {"de": "Gewässerschutzkarte"} and rec["origin"]["format"] == "iso19139"
 
 
-@corpus
-def test_geobretagne_french_record():
+def test_geobretagne_french_record(corpus):
     rec = crosswalks.get("iso19139").extract(one("iso19139", "iso19139/owslib/geobretagne_cadastre_fr.xml"))
     assert rec["title"] == {"fr": "Cadastre 2018 en Bretagne"}
     assert rec["languages"] == ["fr"]
@@ -101,8 +100,7 @@ def test_geobretagne_french_record():
     assert rec["rights"].startswith("le plan cadastral décrit les limites apparentes de la propriété.")
 
 
-@corpus
-def test_iso_locale_ids_become_language_tags():
+def test_iso_locale_ids_become_language_tags(corpus):
     rec = crosswalks.get("iso19139").extract(one("iso19139", "iso19139/owslib/iso_mi_19115-2.xml"))
     assert rec["title"] == {"en": "title in English", "fr": "title in French"}
     assert rec["description"] == {"en": "abstract in English", "fr": "abstract in French"}
@@ -110,8 +108,7 @@ def test_iso_locale_ids_become_language_tags():
     assert rec["dates"] == {"created": "2011-11-11", "issued": "2000-09-01"}
 
 
-@corpus
-def test_csw_response_with_four_language_record():
+def test_csw_response_with_four_language_record(corpus):
     raws = records("iso19139", "csw/owslib/inspire_GetRecordsResponse_multilingual.xml")
     assert [r.identifier for r in raws] == ["8dad9c98-0512-4845-a2bf-3ace1c93df6f",
                                             "eeae2de7-0a09-4b69-b7a0-0b6b20903fd5"]
@@ -123,8 +120,7 @@ def test_csw_response_with_four_language_record():
     assert second["title"] == {"de": "CSW Suchdienst der ZAMG"} and second["languages"] == ["de"]
 
 
-@corpus
-def test_iso19115_3_record():
+def test_iso19115_3_record(corpus):
     raw = one("iso19139", "iso19139/pycsw/iso19115-3_metawal_wallonie_catchments_fr.xml")
     assert raw.identifier == "74f81503-8d39-4ec8-a49a-c76e0cd74946"
     rec = crosswalks.get("iso19139").extract(raw)
@@ -138,8 +134,7 @@ def test_iso19115_3_record():
     assert rec["datestamp"] == "2023-08-08T07:34:11Z"               # the latest of the metadata dates
 
 
-@corpus
-def test_iso_geographic_identifiers_under_iso3166_and_anchor_keywords():
+def test_iso_geographic_identifiers_under_iso3166_and_anchor_keywords(corpus):
     gemini = crosswalks.get("iso19139").extract(one("iso19139", "iso19139/ckanext-spatial/gemini_country_parks_scotland.xml"))
     assert gemini["countries"] == ["GB"]                             # 'SCT' under ISO 3166 authority
     assert gemini["dates"] == {"created": "2004-02", "modified": "2006-07-03"}
@@ -147,8 +142,7 @@ def test_iso_geographic_identifiers_under_iso3166_and_anchor_keywords():
     assert {"Air temperature", "Salinity", "Wind speed"} <= set(anchors["keywords"]["en"])
 
 
-@corpus
-def test_doubly_escaped_keyword_hierarchy_names_countries():
+def test_doubly_escaped_keyword_hierarchy_names_countries(corpus):
     rec = crosswalks.get("iso19139").extract(one("iso19139", "iso19139/pycsw/pacioos_NS06agg_pohnpei.xml"))
     assert "FM" in rec["countries"] and "US" in rec["countries"]
     assert any(k.startswith("Ocean > Pacific Ocean > Western Pacific Ocean") for k in rec["keywords"]["en"])
@@ -156,8 +150,7 @@ def test_doubly_escaped_keyword_hierarchy_names_countries():
 
 # ---------------------------------------------------------------- OAI Dublin Core
 
-@corpus
-def test_erasmus_oai_dc_record():
+def test_erasmus_oai_dc_record(corpus):
     raw = one("oai_dc", "oaipmh/pyoai/erasmus2004_ListRecords_81records.xml", "hdl:1765/9")
     rec = map_record("oai_dc", raw, CTX)
     assert rec["title"] == {"en": "The Causality of Supply Relationships"}
@@ -174,8 +167,7 @@ def test_erasmus_oai_dc_record():
     assert rec["datestamp"] == "2004-02-03T10:58:05Z"
 
 
-@corpus
-def test_tethys_xml_lang_titles_and_doi_relation():
+def test_tethys_xml_lang_titles_and_doi_relation(corpus):
     rec = crosswalks.get("oai_dc").extract(one("oai_dc", "oaipmh/tethys/get-record.xml"))
     assert rec["title"] == {"de": "GEOFAST 1:50.000, Blatt 53 – Amstetten, Stand 2019",
                             "en": "GEOFAST 1:50,000. Map Nr. 53 – Amstetten, stand 2019"}
@@ -185,8 +177,7 @@ def test_tethys_xml_lang_titles_and_doi_relation():
     assert rec["keywords"] == {"de": ["Vektordaten", "Kompilation", "Kartenwerk", "Niederösterreich"]}
 
 
-@corpus
-def test_deleted_oai_record_has_no_payload():
+def test_deleted_oai_record_has_no_payload(corpus):
     raws = records("oai_dc", "oaipmh/pyoai/erasmus2004_GetRecord_1160.xml")
     assert len(raws) == 1
     assert raws[0].deleted is True and raws[0].payload is None
@@ -243,8 +234,7 @@ def test_wrong_payload_is_a_clear_error():
 
 # ---------------------------------------------------------------- DCAT
 
-@corpus
-def test_dcat_multilingual_turtle():
+def test_dcat_multilingual_turtle(corpus):
     raw = one("dcat", "dcat/ckanext-dcat/dataset_multilingual.ttl")
     assert raw.identifier == "https://example.org/dataset/0112cf32-bce0-4071-9504-923375f9f2ad"
     rec = crosswalks.get("dcat").extract(raw)
@@ -262,8 +252,7 @@ def test_dcat_multilingual_turtle():
     assert len(records("dcat", "dcat/ckanext-dcat/dataset_multilingual.ttl")) == 1
 
 
-@corpus
-def test_dcat_spanish_datos_gob_es_dataset():
+def test_dcat_spanish_datos_gob_es_dataset(corpus):
     rec = map_record("dcat", one("dcat", "dcat/ckanext-dcat/dataset_gob_es.ttl"), CTX)
     assert rec["title"] == {"es": "Estudio de Satisfacción con el Programa de Escuelas Municipales de "
                                   "Promoción Deportiva en centros escolares"}
@@ -277,8 +266,7 @@ def test_dcat_spanish_datos_gob_es_dataset():
     assert rec["rights"] == "https://datos.madrid.es/egob/catalogo/aviso-legal"
 
 
-@corpus
-def test_dcat_rdfxml_catalogue_with_spatial_country_and_service():
+def test_dcat_rdfxml_catalogue_with_spatial_country_and_service(corpus):
     raws = records("dcat", "dcat/ckanext-dcat/dataset.rdf")
     recs = {r.identifier: crosswalks.get("dcat").extract(r) for r in raws}
     dataset = next(r for r in recs.values() if "Zimbabwe Regional Geochemical Survey." in r["title"].values())
@@ -288,8 +276,7 @@ def test_dcat_rdfxml_catalogue_with_spatial_country_and_service():
     assert {"url": "http://publications.europa.eu/webapi/rdf/sparql", "rel": "service"} in service["links"]
 
 
-@corpus
-def test_dcat_jsonld_with_locally_supplied_context():
+def test_dcat_jsonld_with_locally_supplied_context(corpus):
     name = "dcat/dcat-ap/dcatap3_dataset_series_combined.jsonld"
     context = json.loads((CORPUS / "dcat/dcat-ap/dcatap3_examples_context.jsonld").read_text(encoding="utf-8"))
     url = json.loads((CORPUS / name).read_text(encoding="utf-8"))["@context"]
@@ -347,6 +334,9 @@ def test_jsonld_remote_context_is_never_fetched():
         for name, doc in docs.items():
             with pytest.raises(RemoteContext, match=f"{name}.jsonld: JSON-LD @context .*127.0.0.1.* is a remote"):
                 list(crosswalks.get("dcat").split(json.dumps(doc).encode(), f"{name}.jsonld"))
+        # a supplied copy that refers to itself is refused too, not handed on to be fetched
+        with pytest.raises(RDFError, match="includes itself"):
+            list(dcat.splitter({ctx_url: {"@context": ctx_url}})(json.dumps(docs["plain"]).encode(), "loop.jsonld"))
         assert _CountingHandler.hits == []
         # the server does answer (so a fetch would have been counted)
         import urllib.request

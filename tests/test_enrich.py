@@ -157,6 +157,8 @@ def test_recognition_is_compiled_once_and_fast():
     ("Democratic Republic of the Congo", ["CD"]), ("Congo", ["CG"]),
     ("Guinea-Bissau and Papua New Guinea", ["GW", "PG"]), ("Niger and Nigeria", ["NE", "NG"]),
     ("中国和南非", ["CN", "ZA"]), ("الإمارات العربية المتحدة", ["AE"]),
+    ("Île de la Réunion", ["RE"]), ("se presentó en la reunión de la Conferencia", []),
+    ("la réunion des Parties", []), ("南美国家也参加了会议", []), ("印度洋", []),
     ("it is", []), ("in English", []), ("New Mexico", []), ("", []),
 ])
 def test_recognises_countries(text, expected):
@@ -182,6 +184,7 @@ def test_normalise_language(tag, expected):
 @pytest.mark.parametrize("text, expected", [
     ("eng; fra", ["en", "fr"]), ("English, Spanish", ["en", "es"]), ("in English and French", ["en", "fr"]),
     ("на английском языке", ["en"]), ("中文版", ["zh"]), ("العربية", ["ar"]),
+    ("francés", ["fr"]), ("España y Francia", []), ("La France", []), ("fine-tuning", []),
     ("Latin America", []), ("French Guiana", []), ("المملكة العربية السعودية", []), ("it is", []),
 ])
 def test_recognises_languages(text, expected):

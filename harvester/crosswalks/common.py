@@ -56,7 +56,7 @@ class Partial:
         t = unescape_twice_escaped(clean(text))
         for part in _KEYWORD_SPLIT.split(t):
             part = part.lstrip(_KEYWORD_LEAD).rstrip(_KEYWORD_TAIL)
-            if len(part) > 1 and has_letters(part):
+            if has_letters(part) and (len(part) > 1 or not part.isascii()):   # 'M' no, '水' yes
                 self._keywords.append((lang, part))
 
     def keyword_texts(self) -> list[str]:

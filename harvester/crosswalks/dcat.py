@@ -22,7 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Iterator
+import warnings
+from typing import Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -91,13 +92,32 @@ def rdf_format(data: bytes, where: str = "") -> str:
 
 
 def _resolve_contexts(doc, contexts: dict, where: str):
-    """Replace every @context (and @import) given by URL with the locally supplied document, or refuse."""
-    def local(ref: str):
-        if ref in contexts:
-            ctx = contexts[ref]
-            return ctx["@context"] if isinstance(ctx, dict) and "@context" in ctx else ctx
-        raise RemoteContext(f"{where}: JSON-LD @context {ref!r} is a remote document; the node does not fetch "
-                            f"remote contexts (supply a local copy of it in the source's configuration)")
+    """Replace every @context (and @import) given by URL with the locally supplied document, or refuse.
+
+    What comes out has no context reference left, so rdflib never has anything to fetch.
+    """
+    active: list[str] = []
+
+    def context(value):
+        """A context value (URL, object or list of them) with every URL replaced by its local copy."""
+        if isinstance(value, list):
+            return [context(v) for v in value]
+        if isinstance(value, dict):
+            return walk(value)
+        if not isinstance(value, str):
+            return value                      # null resets the context
+        if value not in contexts:
+            raise RemoteContext(f"{where}: JSON-LD @context {value!r} is a remote document; the node does not "
+                                f"fetch remote contexts (supply a local copy of it in the source's configuration)")
+        if value in active:
+            raise RDFError(f"{where}: not valid JSON-LD: context {value!r} includes itself")
+        doc = contexts[value]
+        doc = doc["@context"] if isinstance(doc, dict) and "@context" in doc else doc
+        active.append(value)
+        try:
+            return context(doc)
+        finally:
+            active.pop()
 
     def walk(value):
         if isinstance(value, list):
@@ -107,11 +127,11 @@ def _resolve_contexts(doc, contexts: dict, where: str):
         out = {}
         for key, v in value.items():
             if key == "@context":
-                items = v if isinstance(v, list) else [v]
-                resolved = [walk(local(i)) if isinstance(i, str) else walk(i) for i in items]
-                out[key] = resolved if isinstance(v, list) else resolved[0]
+                out[key] = context(v)
             elif key == "@import" and isinstance(v, str):
-                imported = walk(local(v))
+                imported = context(v)
+                if not isinstance(imported, dict):
+                    raise RDFError(f"{where}: not valid JSON-LD: @import {v!r} is not a context object")
                 out.update({k: x for k, x in imported.items() if k not in value})
             else:
                 out[key] = walk(v)
@@ -136,7 +156,9 @@ def parse_graph(data: bytes, where: str, fmt: str | None = None, contexts: dict 
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise RDFError(f"{where}: not valid JSON-LD: {exc}") from None
             doc = _resolve_contexts(doc, contexts or {}, where)
-            graph.parse(data=json.dumps(doc), format="json-ld", publicID=public_id)
+            with warnings.catch_warnings():      # rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph
+                warnings.simplefilter("ignore", DeprecationWarning)
+                graph.parse(data=json.dumps(doc), format="json-ld", publicID=public_id)
         else:
             graph.parse(data=data, format=fmt, publicID=public_id)
     except (RDFError, UnsafeXML):
@@ -173,7 +195,7 @@ def node_identifier(graph: Graph, node, where: str) -> str:
         return str(node)
     for pred in (DCTERMS.identifier, DC.identifier, ADMS.identifier):
         for value in graph.objects(node, pred):
-            text = clean(value) if isinstance(value, Literal) else clean(_label(graph, value) or "")
+            text = clean(value) if isinstance(value, (Literal, URIRef)) else clean(_label(graph, value) or "")
             if text:
                 return text
     titles = sorted(str(t) for t in graph.objects(node, DCTERMS.title))
@@ -191,7 +213,7 @@ def split(data: bytes, where: str, contexts: dict | None = None) -> Iterator[Raw
     yield from records(parse_graph(data, where, contexts=contexts), where)
 
 
-def splitter(contexts: dict) -> "callable":
+def splitter(contexts: dict) -> Callable[[bytes, str], Iterator[RawRecord]]:
     """A split function that resolves JSON-LD contexts by URL from `contexts` ({url: context document})."""
     def split_with(data: bytes, where: str) -> Iterator[RawRecord]:
         return split(data, where, contexts)

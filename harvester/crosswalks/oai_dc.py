@@ -32,7 +32,9 @@ CSW = "http://www.opengis.net/cat/csw/2.0.2"
 CSW3 = "http://www.opengis.net/cat/csw/3.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-TAGS = {f"{{{OAI_DC}}}dc", f"{{{CSW}}}Record", f"{{{CSW3}}}Record"}
+SRW_DC = "info:srw/schema/1/dc-schema"
+# oai_dc:dc, and the same fifteen elements in the other wrappers providers use
+TAGS = {f"{{{OAI_DC}}}dc", f"{{{DC}}}dc", f"{{{SRW_DC}}}dc", f"{{{CSW}}}Record", f"{{{CSW3}}}Record"}
 
 _DOI = re.compile(r"^(?:doi:\s*|info:doi/|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
 _ALT_DOI = re.compile(r"^info:eu-repo/semantics/altIdentifier/doi/(10\.\d{4,9}/\S+)$", re.IGNORECASE)

@@ -1,0 +1,731 @@
+"""The search backend interface: what every index of POPs records offers, whatever engine is underneath.
+
+Two implementations: ``harvester.index.embedded.EmbeddedBackend`` (SQLite FTS5 in the store's own file, no
+server) and ``harvester.index.solr.SolrBackend`` (Apache Solr, standalone or SolrCloud). Both pass the same
+contract tests (tests/test_search_contract.py). Pick one from the config with :func:`open_backend`::
+
+    from harvester.index import Query, open_backend, catch_up
+    with Store(cfg.store_path) as store, open_backend(cfg, store) as index:
+        catch_up(index, store)                        # index what the store changed since the last time
+        res = index.search(Query("多氯联苯", filters={"countries": ["KE", "TZ"]}, facets=["type", "year"]))
+        res.total                                     # 12
+        res.hits[0].title                             # {"en": "PCB inventory of Kenya", "fr": "..."}
+        res.hits[0].why                               # {"highlights": {"title": ["<mark>PCB</mark> inventory ..."]},
+                                                      #  "chemicals": ["pcb"]}
+        res.query_chemicals                           # ["pcb"]
+        res.facets                                    # {"type": {"national_report": 7, ...}, "year": {"2019": 3, ...}}
+        page2 = index.search(Query("多氯联苯", cursor=res.next_cursor))
+        print(json.dumps(res.as_json()))              # what `pops-chm search --json` and the HTTP API print
+
+Query semantics (both backends):
+
+* The user's text is split at white space into *terms*; a term is the letters and digits of one such chunk,
+  matched as a phrase (``PCB-containing`` -> the phrase "pcb containing"; Chinese and Japanese runs are
+  matched character by character as a phrase, so 多氯联苯 is found inside 中国多氯联苯清单报告). Everything
+  else a user types (quotes, ``*``, ``:``, parentheses, AND/OR/NOT/NEAR, ``{!...}``) is plain text, never
+  query syntax: AND, OR and NOT are ordinary words that must occur like any other.
+* A record matches when every term occurs in its text (title, description, keywords, other text, any
+  language) - OR when it holds (in ``chemicals``) a chemical the query names, in any of the six languages,
+  by name, synonym, abbreviation or CAS number (``enrich.recognise_chemicals``), and every term that is
+  not part of that chemical's name occurs in its text ("PCB Kenya" -> records on PCBs that mention Kenya, in
+  any language; "多氯联苯" alone -> every record on PCBs) - OR when its text names that chemical in another
+  language and the remaining terms occur. :func:`plan_query` computes these parts for both backends.
+* An empty query (nothing but white space) matches every record. A query with text but no letter or digit
+  (``*``, ``"``, ``')--``, a NUL) matches nothing: it is never an error and never everything.
+* Filters: ``{field: [values]}`` over :data:`FACET_FIELDS`; values OR within a field, fields AND together.
+* Facets: counts per value over the whole matching set (filters applied), values with a count of at least
+  one, most frequent first (then by value), at most :data:`FACET_LIMIT` values per field.
+* Sorts: ``relevance`` (score, then id; with no text: as ``newest``), ``newest`` (:func:`sort_date`
+  descending, then id descending), ``oldest`` (ascending, id ascending), ``title`` (:func:`title_sort`, then
+  id). Paging by ``offset`` or by ``cursor``: ``next_cursor`` (present whenever more hits follow) continues
+  after the last hit of the page, without counting the hits before it, so it pages through any number of
+  hits. A cursor belongs to the sort it was made with.
+* Highlights: ``why["highlights"]`` maps a text field (title, description, keywords, other) to HTML
+  snippets: the harvested text HTML-escaped, matches wrapped in ``<mark>..</mark>``, the rest of the text
+  never trusted. ``Hit.title`` and ``Hit.description`` are plain text: escape them when showing them.
+  ``why["chemicals"]`` lists the chemicals the query named that the record holds.
+
+Indexing: ``upsert`` and ``delete`` are idempotent by record id; a batch is one transaction (embedded) or
+one update request (Solr); ``commit()`` makes them visible (the embedded backend's writes are visible at
+once). ``indexed_seq()`` is the store sequence number (``Store.max_seq``) the index has caught up to;
+:func:`catch_up` moves it, :func:`rebuild` starts again from an empty index, :func:`index_status` says how
+far the index lags behind the store.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import unicodedata
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+from typing import Any, Callable
+
+FACET_FIELDS = ("type", "chemicals", "countries", "regions", "languages", "year", "source", "origin_node",
+                "assistance_kind", "assistance_status")
+"""The fields that can be filtered on and counted (facets). Values are strings (years too)."""
+
+SORTS = ("relevance", "newest", "oldest", "title")
+TEXT_FIELDS = ("title", "description", "keywords", "other")
+"""The text fields searched, in order of weight; highlights are keyed by these names."""
+
+MAX_LIMIT = 100
+"""Hits per page at most; a larger limit is lowered to this."""
+FACET_LIMIT = 100
+"""Values per facet field at most."""
+MAX_QUERY_CHARS = 1000
+"""Longer query text is cut here (at a word boundary)."""
+MAX_TERMS = 32
+"""Terms of a query beyond this many are ignored."""
+
+# Language tag (primary subtag) -> suffix of the per-language text fields (title_txt_en, ...): the languages
+# with their own analysis in Solr; Japanese and Korean share the CJK one; every other language is "und".
+_LANG_SUFFIX = {"en": "en", "fr": "fr", "es": "es", "ru": "ru", "ar": "ar", "zh": "zh", "ja": "cjk", "ko": "cjk"}
+
+# Ideographs, kana and the CJK compatibility ranges: written without spaces, searched by character.
+CJK_CLASS = ("\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff"
+             "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0002fa1f")
+_CJK = re.compile(f"[{CJK_CLASS}]")
+_WORD = re.compile(f"[{CJK_CLASS}]|[^\\W_{CJK_CLASS}]+")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufff0-\uffff\ud800-\udfff]")
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # short vowels, tatweel
+
+
+# ----------------------------------------------------------------------------------------------- query
+
+
+@dataclass
+class Query:
+    """One search. ``filters`` maps a field of :data:`FACET_FIELDS` to the values wanted; ``facets`` is True
+    (every facet field), False (none) or a list of fields; ``lang`` is the language of the query and of the
+    user's interface (BCP 47), used to choose which language a snippet is shown in."""
+
+    text: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    facets: list[str] | bool = False
+    sort: str = "relevance"
+    limit: int = 10
+    offset: int = 0
+    cursor: str | None = None
+    lang: str | None = None
+    highlight: bool = True
+
+    def checked(self) -> "Query":
+        """A copy with every part validated and normalised: filters as {field: [str, ...]} without empty
+        values, facets as a list, limit within 0..MAX_LIMIT. Raises ValueError naming what is wrong."""
+        text = self.text if isinstance(self.text, str) else ("" if self.text is None else str(self.text))
+        if not isinstance(self.filters, dict):
+            raise ValueError("filters must be a mapping of field -> list of values")
+        filters: dict[str, list[str]] = {}
+        for name, values in self.filters.items():
+            if name not in FACET_FIELDS:
+                raise ValueError(f"unknown filter field {name!r}; filterable fields: {', '.join(FACET_FIELDS)}")
+            if values is None:
+                continue
+            if isinstance(values, (str, int)):
+                values = [values]
+            vals = list(dict.fromkeys(str(v).strip() for v in values if v is not None and str(v).strip()))
+            if vals:
+                filters[name] = vals
+        if self.facets is True:
+            facets = list(FACET_FIELDS)
+        elif not self.facets:
+            facets = []
+        else:
+            facets = [self.facets] if isinstance(self.facets, str) else list(self.facets)
+            for name in facets:
+                if name not in FACET_FIELDS:
+                    raise ValueError(f"unknown facet field {name!r}; facet fields: {', '.join(FACET_FIELDS)}")
+            facets = list(dict.fromkeys(facets))
+        if self.sort not in SORTS:
+            raise ValueError(f"unknown sort {self.sort!r}; sorts: {', '.join(SORTS)}")
+        try:
+            limit, offset = int(self.limit), int(self.offset)
+        except (TypeError, ValueError):
+            raise ValueError("limit and offset must be whole numbers") from None
+        if offset < 0:
+            raise ValueError("offset must be 0 or more")
+        if self.cursor and offset:
+            raise ValueError("give an offset or a cursor, not both")
+        cursor = self.cursor or None
+        if cursor is not None and not isinstance(cursor, str):
+            raise ValueError("invalid cursor (use next_cursor from a previous result)")
+        return replace(self, text=text, filters=filters, facets=facets, limit=max(0, min(limit, MAX_LIMIT)),
+                       offset=offset, cursor=cursor)
+
+    @property
+    def effective_sort(self) -> str:
+        """The sort actually applied: relevance means nothing without text, so it becomes newest."""
+        if self.sort == "relevance" and plan_query(self.text).match_all:
+            return "newest"
+        return self.sort
+
+
+@dataclass
+class Hit:
+    """One record found. ``title`` is the record's language -> text map and ``description`` a plain-text
+    excerpt (both unescaped); ``why`` says why it matched: ``{"highlights": {field: [html, ...]},
+    "chemicals": [id, ...]}``."""
+
+    id: str
+    identifier: str = ""
+    title: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    links: list[dict] = field(default_factory=list)
+    chemicals: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    type: str | None = None
+    year: int | None = None
+    origin_node: str | None = None
+    source: str | None = None
+    path: list[str] = field(default_factory=list)
+    score: float = 0.0
+    why: dict = field(default_factory=lambda: {"highlights": {}, "chemicals": []})
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Results:
+    total: int
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    next_cursor: str | None = None
+    query_chemicals: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        """``{"total", "results", "facets", "next_cursor", "query_chemicals"}``: what the CLI and API print."""
+        return {"total": self.total, "results": [h.as_json() for h in self.hits], "facets": self.facets,
+                "next_cursor": self.next_cursor, "query_chemicals": self.query_chemicals}
+
+
+# ----------------------------------------------------------------------------------------------- backend
+
+
+class Backend(ABC):
+    """A search index of POPs records. Use it as a context manager, or call close()."""
+
+    name = "backend"
+
+    @abstractmethod
+    def upsert(self, records: list[dict]) -> None:
+        """Add or replace records (by ``id``), all in one transaction or request. Idempotent."""
+
+    @abstractmethod
+    def delete(self, ids: list[str]) -> None:
+        """Remove records by id; unknown ids are ignored. Idempotent."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make every upsert and delete so far visible to search, and durable."""
+
+    @abstractmethod
+    def search(self, q: Query) -> Results:
+        """Run a query (see the module docstring). Raises ValueError for a bad query (unknown field or sort,
+        bad cursor), never for what a user typed as text."""
+
+    @abstractmethod
+    def get(self, record_id: str) -> dict | None:
+        """The record as indexed, or None."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """How many records the index holds."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove every record and set indexed_seq() back to 0."""
+
+    @abstractmethod
+    def indexed_seq(self) -> int:
+        """The store sequence number whose changes, and all before it, the index holds (0: none)."""
+
+    @abstractmethod
+    def set_indexed_seq(self, seq: int) -> None:
+        """Record that the index holds every store change up to ``seq``."""
+
+    def close(self) -> None:
+        """Release connections. The backend is unusable afterwards."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_backend(cfg, store=None) -> Backend:
+    """The backend the config names (``index.backend``): ``embedded`` in the store's SQLite file (the given
+    store's, or the config's ``store.path``), or ``solr`` with the config's ``index.solr`` settings."""
+    kind = cfg.index.get("backend", "embedded")
+    if kind == "embedded":
+        from .embedded import EmbeddedBackend
+        path = store.path if store is not None else cfg.store_path
+        return EmbeddedBackend(path)
+    if kind == "solr":
+        from .solr import SolrBackend
+        return SolrBackend(cfg.index.get("solr") or {})
+    raise ValueError(f"unknown index backend {kind!r} (known: embedded, solr)")
+
+
+# ----------------------------------------------------------------------------------------------- store -> index
+
+
+def catch_up(backend: Backend, store, batch_size: int = 500, commit_every: int = 10_000,
+             progress: Callable[[int, int], None] | None = None) -> int:
+    """Apply to the index every store change after ``backend.indexed_seq()``: live records upserted,
+    tombstones deleted, in batches; commit and move indexed_seq every ``commit_every`` changes and at the
+    end, so a crash only repeats work (upserts and deletes are idempotent). Returns the changes applied;
+    ``progress(applied, seq)`` is called after each batch."""
+    seq = start = backend.indexed_seq()
+    applied = since_commit = 0
+    while True:
+        rows = store.changes(after_seq=seq, limit=batch_size)
+        if not rows:
+            break
+        live, gone = [], []
+        for row in rows:
+            if row["deleted"] or not row["record"]:
+                gone.append(row["id"])
+            else:
+                live.append(json.loads(row["record"]))
+        if live:
+            backend.upsert(live)
+        if gone:
+            backend.delete(gone)
+        seq = rows[-1]["seq"]
+        applied += len(rows)
+        since_commit += len(rows)
+        if since_commit >= commit_every:
+            backend.commit()
+            backend.set_indexed_seq(seq)
+            since_commit = 0
+        if progress:
+            progress(applied, seq)
+    if seq != start or since_commit:
+        backend.commit()
+        backend.set_indexed_seq(seq)
+    return applied
+
+
+def rebuild(backend: Backend, store, batch_size: int = 500,
+            progress: Callable[[int, int], None] | None = None) -> int:
+    """Empty the index and index every live record of the store again. Returns the changes applied."""
+    backend.clear()
+    backend.commit()
+    return catch_up(backend, store, batch_size=batch_size, progress=progress)
+
+
+def index_status(backend: Backend, store) -> dict:
+    """How far the index is behind the store: {"backend", "documents", "indexed_seq", "store_seq", "behind"}
+    where ``behind`` counts records (and tombstones) changed in the store since the index caught up."""
+    seq = backend.indexed_seq()
+    behind = store.db.execute("SELECT COUNT(*) FROM records WHERE seq > ?", (seq,)).fetchone()[0]
+    return {"backend": backend.name, "documents": backend.count(), "indexed_seq": seq,
+            "store_seq": store.max_seq(), "behind": behind}
+
+
+# ----------------------------------------------------------------------------------------------- documents
+
+
+def _lang(tag: str) -> str:
+    return (tag or "und").replace("_", "-").split("-")[0].lower() or "und"
+
+
+def lang_suffix(tag: str) -> str:
+    """The suffix of the per-language text field for a language tag: en fr es ru ar zh, cjk (ja, ko), und."""
+    return _LANG_SUFFIX.get(_lang(tag), "und")
+
+
+def _lang_items(value) -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [(str(k), v) for k, v in value.items() if isinstance(v, str) and v.strip()]
+    if isinstance(value, str) and value.strip():
+        return [("und", value)]
+    return []
+
+
+def text_segments(record: dict) -> dict[str, list[tuple[str, str]]]:
+    """The record's searchable text: {field: [(language tag, text), ...]} for the fields of TEXT_FIELDS, in
+    a fixed order. ``other`` holds creators, publisher and the assistance texts."""
+    out: dict[str, list[tuple[str, str]]] = {f: [] for f in TEXT_FIELDS}
+    out["title"] = _lang_items(record.get("title"))
+    out["description"] = _lang_items(record.get("description"))
+    kws = record.get("keywords")
+    if isinstance(kws, dict):
+        for lang, values in kws.items():
+            for v in values if isinstance(values, list) else [values]:
+                if isinstance(v, str) and v.strip():
+                    out["keywords"].append((str(lang), v))
+    other = out["other"]
+    for v in record.get("creators") or []:
+        if isinstance(v, str) and v.strip():
+            other.append(("und", v))
+    if isinstance(record.get("publisher"), str) and record["publisher"].strip():
+        other.append(("und", record["publisher"]))
+    assistance = record.get("assistance") or {}
+    if isinstance(assistance.get("provider"), str) and assistance["provider"].strip():
+        other.append(("und", assistance["provider"]))
+    for v in assistance.get("activities") or []:
+        if isinstance(v, str) and v.strip():
+            other.append(("und", v))
+    for key in ("conditions", "how_to_apply"):
+        other.extend(_lang_items(assistance.get(key)))
+    return out
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def facet_values(record: dict) -> dict[str, list[str]]:
+    """The record's values for each field of FACET_FIELDS, as strings (missing fields: [])."""
+    origin = record.get("origin") or {}
+    assistance = record.get("assistance") or {}
+    year = record.get("year")
+    out = {
+        "type": _as_list(record.get("type")),
+        "chemicals": _as_list(record.get("chemicals")),
+        "countries": _as_list(record.get("countries")),
+        "regions": _as_list(record.get("regions")),
+        "languages": _as_list(record.get("languages")),
+        "year": [str(year)] if year is not None else [],
+        "source": _as_list(origin.get("source")),
+        "origin_node": _as_list(origin.get("node")),
+        "assistance_kind": _as_list(assistance.get("kind")),
+        "assistance_status": _as_list(assistance.get("status")),
+    }
+    return {k: list(dict.fromkeys(str(v) for v in vals if v not in (None, ""))) for k, vals in out.items()}
+
+
+def _iso_day(date: str | None) -> str | None:
+    """'2019', '2019-05' or '2019-05-17' -> '2019-05-17T00:00:00Z' (missing parts: the first)."""
+    if not date or not isinstance(date, str):
+        return None
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", date.strip()[:10])
+    if not m:
+        return None
+    return f"{m.group(1)}-{m.group(2) or '01'}-{m.group(3) or '01'}T00:00:00Z"
+
+
+def issued_date(record: dict) -> str | None:
+    """The record's date of issue as an ISO datetime: dates.issued, else dates.created, else its year."""
+    dates = record.get("dates") or {}
+    for d in (dates.get("issued"), dates.get("created")):
+        iso = _iso_day(d)
+        if iso:
+            return iso
+    if isinstance(record.get("year"), int):
+        return f"{record['year']:04d}-01-01T00:00:00Z"
+    return None
+
+
+def sort_date(record: dict) -> str:
+    """What newest/oldest sort on: the date of issue, else the datestamp (always present)."""
+    return issued_date(record) or record.get("datestamp") or "0000-01-01T00:00:00Z"
+
+
+def display_title(record: dict, lang: str | None = None) -> str:
+    """The title in the language asked for, else English, else the first one the record has."""
+    items = _lang_items(record.get("title"))
+    if not items:
+        return ""
+    by_lang = {}
+    for tag, text in items:
+        by_lang.setdefault(_lang(tag), text)
+    for want in (_lang(lang) if lang else None, "en"):
+        if want and want in by_lang:
+            return by_lang[want]
+    return items[0][1]
+
+
+def fold(text: str) -> str:
+    """Case, accents, compatibility forms and Arabic letter variants folded away (for sorting and comparing)."""
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    if text.isascii():
+        return text
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if unicodedata.category(ch) != "Mn")
+    return text.translate(str.maketrans({"\u0629": "\u0647", "\u0649": "\u064a", "\u0622": "\u0627",
+                                         "\u0623": "\u0627", "\u0625": "\u0627", "\u0671": "\u0627",
+                                         "\u06cc": "\u064a", "\u06a9": "\u0643"}))
+
+
+def title_sort(record: dict) -> str:
+    """The key the title sort uses: the display title, folded, white space collapsed."""
+    return " ".join(fold(display_title(record)).split())
+
+
+def to_document(record: dict) -> dict:
+    """Flatten a POPs record into the fields an index holds (the Solr schema's field names):
+
+    ``id``; per-language text ``title_txt_<suffix>``, ``description_txt_<suffix>``, ``keywords_txt_<suffix>``,
+    ``other_txt_<suffix>`` (lists; suffix from :func:`lang_suffix`); the facet fields of FACET_FIELDS
+    (``year`` an int, the others lists of strings, ``type``/``assistance_status`` single strings);
+    ``origin_identifier``, ``origin_format``, ``path``, ``articles``, ``eligible_countries``,
+    ``eligible_regions``, ``deadline``, ``datestamp``, ``harvested``, ``issued`` (ISO datetimes),
+    ``sort_dt`` (what newest/oldest sort on), ``title_sort``, ``title_display``, ``completeness``, ``missing``,
+    ``dedup_key`` and ``record_json`` (the whole record, for get()). Empty values are left out."""
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str) or not record["id"]:
+        raise ValueError("a record to index needs a string id")
+    origin = record.get("origin") or {}
+    assistance = record.get("assistance") or {}
+    quality = record.get("quality") or {}
+    facets = facet_values(record)
+    doc: dict[str, Any] = {
+        "id": record["id"],
+        "origin_node": origin.get("node"),
+        "source": origin.get("source"),
+        "origin_identifier": origin.get("identifier"),
+        "origin_format": origin.get("format"),
+        "path": _as_list(record.get("path")),
+        "type": record.get("type"),
+        "chemicals": facets["chemicals"],
+        "countries": facets["countries"],
+        "regions": facets["regions"],
+        "languages": facets["languages"],
+        "year": record.get("year") if isinstance(record.get("year"), int) else None,
+        "articles": _as_list(record.get("articles")),
+        "assistance_kind": facets["assistance_kind"],
+        "assistance_status": assistance.get("status"),
+        "eligible_countries": _as_list(assistance.get("eligible_countries")),
+        "eligible_regions": _as_list(assistance.get("eligible_regions")),
+        "deadline": _iso_day(assistance.get("deadline")),
+        "datestamp": record.get("datestamp"),
+        "harvested": record.get("harvested"),
+        "issued": issued_date(record),
+        "sort_dt": sort_date(record),
+        "title_sort": title_sort(record),
+        "title_display": display_title(record),
+        "completeness": quality.get("completeness"),
+        "missing": _as_list(quality.get("missing")),
+        "dedup_key": record.get("dedup_key"),
+        "record_json": json.dumps(record, ensure_ascii=False, sort_keys=True),
+    }
+    for name, segments in text_segments(record).items():
+        for tag, text in segments:
+            doc.setdefault(f"{name}_txt_{lang_suffix(tag)}", []).append(text)
+    return {k: v for k, v in doc.items() if v not in (None, "", [])}
+
+
+# ----------------------------------------------------------------------------------------------- query plan
+
+
+def clean_query_text(text: str) -> str:
+    """The user's text made safe to process: control characters and lone surrogates replaced by spaces, compatibility forms
+    folded (NFKC: full-width letters, ligatures), Arabic short vowels removed, cut to MAX_QUERY_CHARS."""
+    text = _CONTROL.sub(" ", text or "")
+    if len(text) > MAX_QUERY_CHARS:
+        cut = text.rfind(" ", 0, MAX_QUERY_CHARS)
+        text = text[: cut if cut > MAX_QUERY_CHARS // 2 else MAX_QUERY_CHARS]
+    text = unicodedata.normalize("NFKC", text)
+    return _ARABIC_MARKS.sub("", text)
+
+
+def _join_tokens(tokens: list[str]) -> str:
+    """Tokens back into a term: a space between words, none between CJK characters."""
+    out = ""
+    for tok in tokens:
+        if out and not (_CJK.fullmatch(tok) and _CJK.fullmatch(out[-1])):
+            out += " "
+        out += tok
+    return out
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What a query's text asks for, the same for every backend:
+
+    text       the cleaned text
+    blank      the query holds nothing but white space: it matches everything
+    terms      the phrases that must all occur (letters and digits of each white-space chunk)
+    chemicals  chemical ids the text names (enrich.recognise_chemicals)
+    residual   the terms left once the chemicals' names are taken out: a record holding one of
+               ``chemicals`` matches when these all occur
+    names      names, synonyms and CAS numbers of ``chemicals`` in every language, as terms: a record
+               whose text holds one of them matches when the residual terms all occur (and they rank it)
+    """
+
+    text: str
+    blank: bool
+    terms: tuple[str, ...]
+    chemicals: tuple[str, ...]
+    residual: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @property
+    def match_all(self) -> bool:
+        return self.blank
+
+    @property
+    def match_none(self) -> bool:
+        """Text without a letter or digit (only symbols, control characters...): nothing matches."""
+        return not self.blank and not self.terms and not self.chemicals
+
+
+def query_chemicals(text: str) -> list[str]:
+    """Chemical ids a query names, in any of the six languages, by name, synonym, abbreviation or CAS
+    number: '多氯联苯', 'PCBs', 'ПХБ', '1336-36-3' -> ['pcb']."""
+    return list(plan_query(text).chemicals)
+
+
+@lru_cache(maxsize=1024)
+def plan_query(text: str) -> QueryPlan:
+    """Split a query's text into the parts both backends search with (see QueryPlan)."""
+    from .. import enrich
+
+    if not isinstance(text, str) or not text.strip():
+        return QueryPlan("", True, (), (), (), ())
+    text = clean_query_text(text).strip()
+    # tokens: (chunk index, start, end, surface)
+    tokens: list[tuple[int, int, int, str]] = []
+    terms: list[str] = []
+    seen: set[str] = set()
+    for ci, m in enumerate(re.finditer(r"\S+", text)):
+        if len(terms) >= MAX_TERMS:
+            break
+        toks = [(ci, m.start() + w.start(), m.start() + w.end(), w.group()) for w in _WORD.finditer(m.group())]
+        if not toks:
+            continue
+        term = _join_tokens([t[3] for t in toks])
+        if fold(term) in seen:
+            continue
+        seen.add(fold(term))
+        terms.append(term)
+        tokens.extend(toks)
+    if not terms:
+        return QueryPlan(text, False, (), (), (), ())
+    searched = text[: tokens[-1][2]]
+    chemicals = tuple(dict.fromkeys(enrich.recognise_chemicals(searched)))
+    if not chemicals:
+        return QueryPlan(text, False, tuple(terms), (), tuple(terms), ())
+    covered = _covered_tokens(tokens, text, enrich.recognise_chemicals)
+    residual: list[str] = []
+    run: list[str] = []
+    prev_chunk = None
+    for i, tok in enumerate(tokens):
+        if i in covered or tok[0] != prev_chunk:
+            if run:
+                residual.append(_join_tokens(run))
+            run = []
+        if i not in covered:
+            run.append(tok[3])
+        prev_chunk = tok[0]
+    if run:
+        residual.append(_join_tokens(run))
+    residual = list(dict.fromkeys(residual))
+    return QueryPlan(text, False, tuple(terms), chemicals, tuple(residual), _chemical_names(chemicals))
+
+
+_MAX_NAME_TOKENS = 12
+
+
+def _covered_tokens(tokens, text: str, recognise) -> set[int]:
+    """Indices of the tokens that are part of a chemical's name: every smallest run of tokens whose text
+    (as typed, separators included) is recognised as a chemical, while neither shorter run inside it is."""
+    covered: set[int] = set()
+    n = len(tokens)
+    cache: dict[tuple[int, int], bool] = {}
+
+    def named(i: int, j: int) -> bool:  # tokens[i:j], j > i
+        if (i, j) not in cache:
+            cache[(i, j)] = bool(recognise(text[tokens[i][1]:tokens[j - 1][2]]))
+        return cache[(i, j)]
+
+    for length in range(1, min(n, _MAX_NAME_TOKENS) + 1):
+        for i in range(0, n - length + 1):
+            j = i + length
+            if named(i, j) and (length == 1 or (not named(i + 1, j) and not named(i, j - 1))):
+                covered.update(range(i, j))
+    return covered
+
+
+@lru_cache(maxsize=256)
+def _chemical_names(chemicals: tuple[str, ...]) -> tuple[str, ...]:
+    """Every name, synonym and CAS number of the chemicals, as terms (at least three letters or digits)."""
+    from .. import vocab
+
+    out: dict[str, str] = {}
+    for cid in chemicals:
+        entry = vocab.chemicals().get(cid) or {}
+        names = list((entry.get("names") or {}).values())
+        for syns in (entry.get("synonyms") or {}).values():
+            names.extend(syns)
+        names.extend(entry.get("cas") or [])
+        for name in names:
+            toks = _WORD.findall(clean_query_text(name))
+            if len("".join(toks)) < 3:
+                continue
+            term = _join_tokens(toks)
+            out.setdefault(fold(term), term)
+    return tuple(out.values())
+
+
+def words(text: str) -> list[str]:
+    """The letters-and-digits tokens of a text (CJK characters one by one), as a query sees them."""
+    return _WORD.findall(clean_query_text(text))
+
+
+# ----------------------------------------------------------------------------------------------- cursors
+
+
+def encode_cursor(sort: str, key: list) -> str:
+    """An opaque paging token: the sort and the sort key of the last hit (its last element the id)."""
+    raw = json.dumps([sort, key], ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str, sort: str) -> list:
+    """The sort key a cursor continues after; ValueError when the token is not one of ours or was made
+    for another sort."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        made_for, key = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise ValueError("invalid cursor (use next_cursor from a previous result)") from None
+    if made_for != sort:
+        raise ValueError(f"this cursor belongs to sort {made_for!r}, not {sort!r}")
+    if not isinstance(key, list) or not key or not all(isinstance(k, (str, int, float)) for k in key):
+        raise ValueError("invalid cursor (use next_cursor from a previous result)")
+    return key
+
+
+def hit_from_record(record: dict, plan: QueryPlan, score: float = 0.0, lang: str | None = None,
+                    highlights: dict | None = None) -> Hit:
+    """A Hit for a record: the fields of the result shape, a plain-text description excerpt in ``lang``
+    (else English, else the first language), and ``why``."""
+    origin = record.get("origin") or {}
+    chems = [c for c in record.get("chemicals") or [] if c in plan.chemicals]
+    return Hit(
+        id=record["id"], identifier=origin.get("identifier", ""), title=dict(record.get("title") or {}),
+        description=excerpt(record.get("description"), lang), links=list(record.get("links") or []),
+        chemicals=list(record.get("chemicals") or []), countries=list(record.get("countries") or []),
+        regions=list(record.get("regions") or []), languages=list(record.get("languages") or []),
+        type=record.get("type"), year=record.get("year"), origin_node=origin.get("node"),
+        source=origin.get("source"), path=list(record.get("path") or []), score=float(score),
+        why={"highlights": highlights or {}, "chemicals": chems})
+
+
+EXCERPT_CHARS = 300
+
+
+def excerpt(value, lang: str | None = None, size: int = EXCERPT_CHARS) -> str:
+    """A language -> text map's text in ``lang`` (else English, else the first), cut near ``size``
+    characters at a word boundary, with an ellipsis when cut."""
+    items = _lang_items(value)
+    if not items:
+        return ""
+    chosen = None
+    for want in (_lang(lang) if lang else None, "en"):
+        chosen = chosen or next((t for tag, t in items if want and _lang(tag) == want), None)
+    text = " ".join((chosen or items[0][1]).split())
+    if len(text) <= size:
+        return text
+    cut = text.rfind(" ", size * 2 // 3, size)
+    return text[: cut if cut > 0 else size].rstrip() + "…"

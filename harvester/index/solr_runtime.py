@@ -225,7 +225,7 @@ def status(home: Path | str) -> SolrHandle | None:
     """The Solr running for this home, or None."""
     home = Path(home).expanduser().resolve()
     state = _read_state(home)
-    if not state or not state.get("pid") or not _alive(int(state["pid"]), home):
+    if not state or not state.get("ready") or not state.get("pid") or not _alive(int(state["pid"]), home):
         return None
     return _handle_from_state(home, state)
 
@@ -249,6 +249,7 @@ def start(
     jvm_opts: Iterable[str] = (),
     timeout: float = 180.0,
     cache: Path | str | None = None,
+    stop_with_parent: bool = False,
 ) -> SolrHandle:
     """Start Solr in the background for the Solr home ``home`` and wait until it answers.
 
@@ -257,15 +258,16 @@ def start(
     SolrCloud (``cloud=N``): ZooKeeper plus N nodes on free ports, under ``home/cluster`` (made anew at every
     start); the configset is uploaded to ZooKeeper as ``config_name``.
 
-    The JVM is detached from this process (its own session) and keeps running until ``stop(home)``."""
+    The JVM is detached from this process (its own session) and keeps running until ``stop(home)``, or, with
+    ``stop_with_parent``, until this Python process ends (tests: no Solr is left behind by a killed run)."""
     home = Path(home).expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
     conf_dir = Path(conf_dir).resolve()
     if not (conf_dir / "solrconfig.xml").is_file():
         raise SolrRuntimeError(f"no solrconfig.xml in configset directory {conf_dir}")
-    running = status(home)
-    if running is not None:
-        raise SolrRuntimeError(f"Solr is already running for {home} (pid {running.pid}, {running.url}); "
+    state = _read_state(home)
+    if state and state.get("pid") and _alive(int(state["pid"]), home):
+        raise SolrRuntimeError(f"Solr is already running for {home} (pid {state['pid']}, {state.get('urls')}); "
                                "stop it first")
     java = check_tools("java")["java"]
     cache = ensure_jars(cache)
@@ -280,6 +282,8 @@ def start(
         LAUNCHER_CLASS, "--home", str(home), "--conf", str(conf_dir), "--confname", config_name,
     ]
     cmd += ["--cloud", str(int(cloud))] if cloud else ["--port", str(int(port))]
+    if stop_with_parent:
+        cmd += ["--watch-pid", str(os.getpid())]
     out_path = home / OUT_FILE
     started = time.time()
     with open(out_path, "wb") as out:

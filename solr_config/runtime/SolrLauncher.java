@@ -21,6 +21,7 @@ import org.apache.solr.embedded.JettySolrRunner;
  * <pre>
  *   standalone:  java -cp 'lib/*:classes' SolrLauncher --home DIR [--port 8983|0] [--conf CONFDIR] [--confname pops]
  *   SolrCloud:   java -cp 'lib/*:classes' SolrLauncher --home DIR --cloud N [--conf CONFDIR] [--confname pops]
+ *   either:      [--watch-pid PID]   stop when process PID ends (a test run that dies leaves no Solr behind)
  * </pre>
  *
  * Standalone: one Jetty on 127.0.0.1 serving the solr home DIR (cores found there survive restarts); the
@@ -59,6 +60,9 @@ public class SolrLauncher {
     Path conf = a.containsKey("--conf") ? Path.of(a.get("--conf")).toAbsolutePath() : null;
     int nodes = Integer.parseInt(a.getOrDefault("--cloud", "0"));
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    if (a.containsKey("--watch-pid")) {
+      watch(Long.parseLong(a.get("--watch-pid")));
+    }
     if (nodes > 0) {
       cloud(out, nodes, home, conf, confName);
     } else {
@@ -66,6 +70,25 @@ public class SolrLauncher {
     }
     out.println("SOLR_READY");
     Thread.currentThread().join();
+  }
+
+  /** Exits (running the shutdown hooks, so Solr stops cleanly) once process pid has ended. */
+  static void watch(long pid) {
+    Thread t =
+        new Thread(
+            () -> {
+              while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                try {
+                  Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+              System.exit(0);
+            },
+            "parent-watch");
+    t.setDaemon(true);
+    t.start();
   }
 
   static Map<String, String> parse(String[] argv) {

@@ -1,0 +1,54 @@
+"""The search backends the contract suite (tests/test_search_contract.py) runs against.
+
+The fixture ``backend`` yields a fresh, empty backend, once per entry of BACKENDS. Import it (and
+``solr_url``, which a Solr branch needs) into a test module:
+
+    from tests.search_backends import backend, solr_url  # noqa: F401
+
+Adding Solr takes two steps here and nothing in the tests:
+
+    BACKENDS = ["embedded", pytest.param("solr", marks=pytest.mark.solr)]
+
+and, in ``backend``, a branch that gives every test its own core on the session's Solr:
+
+    elif request.param == "solr":
+        from harvester.index import solr_runtime
+        from harvester.index.solr import SolrBackend
+        base = request.getfixturevalue("solr_url")
+        core = f"contract_{uuid.uuid4().hex[:10]}"
+        b = SolrBackend({"url": solr_runtime.create_core(base, core)})
+        cleanup = lambda: solr_runtime.unload_core(base, core)
+"""
+from __future__ import annotations
+
+import uuid  # noqa: F401  (used by the Solr branch)
+
+import pytest
+
+from harvester.index import Backend
+from harvester.index.embedded import EmbeddedBackend
+from tests.solr_fixture import solr_url  # noqa: F401  (session fixture: the Solr branch asks for it)
+
+BACKENDS = ["embedded"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, tmp_path) -> Backend:
+    cleanup = None
+    if request.param == "embedded":
+        b = EmbeddedBackend(tmp_path / "node.sqlite")
+    else:
+        raise ValueError(f"no such backend {request.param!r}")
+    try:
+        yield b
+    finally:
+        b.close()
+        if cleanup:
+            cleanup()
+
+
+def load(backend: Backend, records: list[dict], batch: int = 1000) -> None:
+    """Index records in batches and commit."""
+    for i in range(0, len(records), batch):
+        backend.upsert(records[i:i + batch])
+    backend.commit()
