@@ -22,6 +22,7 @@ import argparse
 import os
 import random
 import shlex
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -39,7 +40,7 @@ WORDS = {
     "en": "national inventory report plan waste management monitoring air water soil sediment release "
           "emission source stockpile disposal transformer equipment capacitor assessment risk health exposure "
           "pesticide industrial chemical contaminated site remediation guidance training awareness survey "
-          "laboratory sampling analysis trend data implementation strategy regulation phase out".split(),
+          "laboratory sampling analysis trend data implementation strategy regulation phase out capacitor".split(),
     "fr": "inventaire national rapport plan gestion des déchets surveillance air eau sol sédiments rejets "
           "émissions source stocks élimination transformateurs équipements évaluation risque santé exposition "
           "pesticides industriels produits chimiques sites contaminés assainissement formation".split(),
@@ -53,12 +54,14 @@ WORDS = {
           "المصدر المخزونات التخلص المحولات المعدات تقييم المخاطر الصحة التعرض مبيدات الصناعية".split(),
     "zh": list("国家清单报告计划废物管理监测空气水土壤沉积物释放排放来源库存处置变压器设备评估风险健康暴露农药工业化学品污染场地"),
 }
+ZIPF = {lang: [1 / (rank + 1) ** 1.3 for rank in range(len(words))] for lang, words in WORDS.items()}
 TYPES = ["national_report", "national_implementation_plan", "action_plan", "release_inventory", "legislation",
          "scientific_technical_study", "monitoring_report", "training_material", "best_practice"]
 
 
 def text(rng: random.Random, lang: str, n: int, chem_name: str | None) -> str:
-    words = rng.choices(WORDS[lang], k=n)
+    # Zipf-like: the first words of each list are common, the last ones rare
+    words = rng.choices(WORDS[lang], weights=ZIPF[lang], k=n)
     if chem_name and rng.random() < 0.5:
         words.insert(rng.randrange(len(words) + 1), chem_name)
     return ("" if lang == "zh" else " ").join(words)
@@ -176,6 +179,7 @@ def main() -> None:
         ("common word", Query("monitoring")),
         ("common word + all facets", Query("monitoring", facets=True)),
         ("rare word", Query("capacitor")),
+        ("middling word", Query("sediment")),
         ("two words", Query("waste management")),
         ("French words", Query("gestion déchets")),
         ("Russian word", Query("трансформаторы")),
@@ -206,6 +210,7 @@ def main() -> None:
     print(f"  {'baseline: raw FTS5 top 10 by bm25':34} {med:10.1f} {p95:8.1f} {'':>8}")
     raw.close()
     index.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nfacet fields: {', '.join(FACET_FIELDS)}")
     print("reproduce: cd /work/main && .venv/bin/python bench/search_embedded.py "
           + " ".join(shlex.quote(a) for a in sys.argv[1:]))

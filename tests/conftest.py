@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.solr_fixture import solr_url  # noqa: F401  (session fixture: one real Solr per test session)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("POPS_SHARED_DIR", ROOT.parent / "shared"))
 CORPUS = Path(os.environ.get("POPS_CORPUS_DIR", SHARED / "corpus"))

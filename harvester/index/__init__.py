@@ -35,7 +35,8 @@ Query semantics (both backends):
 * Filters: ``{field: [values]}`` over :data:`FACET_FIELDS`; values OR within a field, fields AND together.
 * Facets: counts per value over the whole matching set (filters applied), values with a count of at least
   one, most frequent first (then by value), at most :data:`FACET_LIMIT` values per field.
-* Sorts: ``relevance`` (score, then id; with no text: as ``newest``), ``newest`` (:func:`sort_date`
+* Sorts: ``relevance`` (score; ties in an order of the backend's choosing, the same on every page; with no
+  text: as ``newest``), ``newest`` (:func:`sort_date`
   descending, then id descending), ``oldest`` (ascending, id ascending), ``title`` (:func:`title_sort`, then
   id). Paging by ``offset`` or by ``cursor``: ``next_cursor`` (present whenever more hits follow) continues
   after the last hit of the page, without counting the hits before it, so it pages through any number of

@@ -300,7 +300,8 @@ def highlights_for(record: dict, marked: list[str], lang: str | None = None) -> 
 # ----------------------------------------------------------------------------------------------- backend
 
 _ORDER = {
-    "relevance": ("m.score DESC, d.id ASC", "(m.score < ? OR (m.score = ? AND d.id > ?))"),
+    # ties in score are broken by doc (the row number), not id: no join with idx_docs before the page is cut
+    "relevance": ("m.score DESC, m.doc ASC", "(m.score < ? OR (m.score = ? AND m.doc > ?))"),
     "newest": ("d.sort_date DESC, d.id DESC", "(d.sort_date, d.id) < (?, ?)"),
     "oldest": ("d.sort_date ASC, d.id ASC", "(d.sort_date, d.id) > (?, ?)"),
     "title": ("d.title_sort ASC, d.id ASC", "(d.title_sort, d.id) > (?, ?)"),
@@ -470,7 +471,9 @@ class EmbeddedBackend(Backend):
         plan = plan_query(q.text)
         sort = q.sort if not plan.match_all or q.sort != "relevance" else "newest"
         after = decode_cursor(q.cursor, sort) if q.cursor else None
-        if after is not None and len(after) != 2:
+        if after is not None and (len(after) != 2 or not (
+                isinstance(after[0], (int, float)) and isinstance(after[1], int) if sort == "relevance"
+                else isinstance(after[0], str) and isinstance(after[1], str))):
             raise ValueError("invalid cursor (use next_cursor from a previous result)")
         chems = list(plan.chemicals)
         if plan.match_none:
@@ -519,10 +522,20 @@ class EmbeddedBackend(Backend):
             if after is not None:
                 page_where += f" AND {cursor_cond}"
                 page_args += [after[0], after[0], after[1]] if sort == "relevance" else after
-            rows = db.execute(
-                f"SELECT d.doc, d.id, d.record, d.sort_date, d.title_sort, {score} FROM {source} "
-                f"WHERE {page_where} ORDER BY {order} LIMIT ? OFFSET ?",
-                page_args + [q.limit + 1, q.offset if after is None else 0]).fetchall() if q.limit else []
+            limits = [q.limit + 1, q.offset if after is None else 0]
+            if not q.limit:
+                rows = []
+            elif sort == "relevance":
+                top = db.execute(f"SELECT m.doc, m.score FROM temp.idx_match m WHERE {page_where} "
+                                 f"ORDER BY {order} LIMIT ? OFFSET ?", page_args + limits).fetchall()
+                found = {doc: (rid, body, sdate, tsort) for doc, rid, body, sdate, tsort in db.execute(
+                    f"SELECT doc, id, record, sort_date, title_sort FROM idx_docs WHERE doc IN "
+                    f"({','.join('?' * len(top))})", [d for d, _ in top])} if top else {}
+                rows = [(doc, *found[doc], sc) for doc, sc in top if doc in found]
+            else:
+                rows = db.execute(
+                    f"SELECT d.doc, d.id, d.record, d.sort_date, d.title_sort, {score} FROM {source} "
+                    f"WHERE {page_where} ORDER BY {order} LIMIT ? OFFSET ?", page_args + limits).fetchall()
             facets = self._facet_counts(db, q.facets, total if matched else None) if q.facets else {}
             more = len(rows) > q.limit
             rows = rows[: q.limit]
@@ -536,7 +549,7 @@ class EmbeddedBackend(Backend):
         next_cursor = None
         if more and rows:
             last = rows[-1]
-            key = {"relevance": [last[5], last[1]], "newest": [last[3], last[1]], "oldest": [last[3], last[1]],
+            key = {"relevance": [last[5], last[0]], "newest": [last[3], last[1]], "oldest": [last[3], last[1]],
                    "title": [last[4], last[1]]}[sort]
             next_cursor = encode_cursor(sort, key)
         return Results(total, hits, facets, next_cursor, chems)
