@@ -38,7 +38,7 @@ from harvester.index.embedded import EmbeddedBackend, _columns, prepare  # noqa:
 
 WORDS = {
     "en": "national inventory report plan waste management monitoring air water soil sediment release "
-          "emission source stockpile disposal transformer equipment capacitor assessment risk health exposure "
+          "emission source stockpile disposal transformer equipment assessment risk health exposure "
           "pesticide industrial chemical contaminated site remediation guidance training awareness survey "
           "laboratory sampling analysis trend data implementation strategy regulation phase out capacitor".split(),
     "fr": "inventaire national rapport plan gestion des déchets surveillance air eau sol sédiments rejets "

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 from .schemas import load_json
@@ -34,8 +35,20 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema())
 
 
+@lru_cache(maxsize=1)
+def _fast_check():
+    """The schema compiled to Python: tells valid from invalid some 20 times faster than jsonschema."""
+    return fastjsonschema.compile(schema())
+
+
 def problems(record: dict) -> list[str]:
     """Every way the record breaks the schema or the vocabularies, as 'path: message' (empty when valid)."""
+    try:
+        _fast_check()(record)
+    except fastjsonschema.JsonSchemaException:
+        pass  # invalid: jsonschema below names every problem precisely
+    else:
+        return _vocabulary_problems(record)
     out = []
     for err in sorted(_validator().iter_errors(record), key=lambda e: list(map(str, e.absolute_path))):
         path = "/".join(str(p) for p in err.absolute_path) or "(record)"
