@@ -42,6 +42,10 @@ def harvest(cfg, **kw):
         return run.harvest_source(cfg, store, cfg.source("src"), **kw)
 
 
+def first_list_request(srv):
+    return next(r for r in srv.requests if r.get("verb") == "ListRecords")
+
+
 def live_ids(records):
     return {r.identifier for r in records if not r.deleted}
 
@@ -73,7 +77,7 @@ def test_clean_harvest_then_incremental(tmp_path, records):
         srv.reset_log()
         rep = harvest(cfg)
         assert rep.status == "ok" and rep.deleted == 2
-        first = srv.requests[1]
+        first = first_list_request(srv)
         assert "from" in first, "an incremental run sends from="
         assert rep.seen < N
         with Store(cfg.store_path) as s:
@@ -185,7 +189,7 @@ def test_killed_mid_run_resumes_without_loss_or_duplicates(tmp_path):
         srv.reset_log()
         rep = harvest(cfg)
         assert rep.status == "ok", rep.error
-        assert "resumptionToken" in srv.requests[1], "the run resumed from its checkpoint"
+        assert "resumptionToken" in first_list_request(srv), "the run resumed from its checkpoint"
         with Store(cfg.store_path) as s:
             assert s.live_identifiers("src") == {r.identifier for r in recs}
             assert s.runs("src")[1]["status"] == "crashed"
@@ -202,3 +206,13 @@ def test_third_party_oai_pmh_provider(tmp_path):
             for ident in peer.live_identifiers:
                 rec = s.get(f"ke:src:{ident}")
                 assert peer.record(ident).title in rec["title"].values()
+
+
+def test_a_format_or_set_the_repository_does_not_offer_is_a_clear_error(tmp_path, records):
+    with OAIServer(records, page_size=10) as srv:
+        rep = harvest(node_config(tmp_path, srv.url, prefix="pops"))
+        assert rep.status == "failed" and "does not offer metadataPrefix 'pops' (it offers: oai_dc)" in rep.error
+        rep = harvest(node_config(tmp_path, srv.url, set="chemical:nothing"))
+        assert rep.status == "failed" and "no set 'chemical:nothing'" in rep.error
+        rep = harvest(node_config(tmp_path, srv.url, set="chemical:pcb"))
+        assert rep.status == "ok" and 0 < rep.stored < N

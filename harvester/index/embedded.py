@@ -6,8 +6,9 @@
 
 Tables (created on first use, next to the store's):
 
-    idx_docs(doc INTEGER PRIMARY KEY, id UNIQUE, facets, record, sort_date, title_sort)   one per record
-    idx_facets(field, value, doc)                                        one row per facet value (filters)
+    idx_docs(doc INTEGER PRIMARY KEY, id UNIQUE, sort_date, title_sort, facets)  one small row per record
+    idx_records(doc INTEGER PRIMARY KEY, record)                          the record as indexed (JSON)
+    idx_facets(field, value, doc)                                         one row per facet value (filters)
     idx_fts(title, description, keywords, other)                                  FTS5, rowid = doc
 
 The FTS5 table tokenises with ``unicode61 remove_diacritics 2`` (case and accents folded; words of Latin,
@@ -60,10 +61,13 @@ _TABLES = """
 CREATE TABLE IF NOT EXISTS idx_docs (
     doc         INTEGER PRIMARY KEY,
     id          TEXT NOT NULL UNIQUE,
-    facets      TEXT NOT NULL,
-    record      TEXT NOT NULL,
     sort_date   TEXT NOT NULL,
-    title_sort  TEXT NOT NULL
+    title_sort  TEXT NOT NULL,
+    facets      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idx_records (
+    doc         INTEGER PRIMARY KEY,
+    record      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idx_docs_date ON idx_docs(sort_date, id);
 CREATE INDEX IF NOT EXISTS idx_docs_title ON idx_docs(title_sort, id);
@@ -78,7 +82,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS idx_fts USING fts5(
     title, description, keywords, other, tokenize = 'unicode61 remove_diacritics 2'
 );
 """
-_DROP = "DROP TABLE IF EXISTS idx_docs; DROP TABLE IF EXISTS idx_facets; DROP TABLE IF EXISTS idx_fts;"
+_DROP = ("DROP TABLE IF EXISTS idx_docs; DROP TABLE IF EXISTS idx_records; DROP TABLE IF EXISTS idx_facets; "
+         "DROP TABLE IF EXISTS idx_fts;")
 
 # ----------------------------------------------------------------------------------------------- text preparation
 
@@ -384,28 +389,32 @@ class EmbeddedBackend(Backend):
             for i in range(0, len(keys), 500):
                 chunk = keys[i:i + 500]
                 old.update((rid, (doc, body)) for rid, doc, body in db.execute(
-                    f"SELECT id, doc, record FROM idx_docs WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+                    f"SELECT d.id, d.doc, r.record FROM idx_docs d JOIN idx_records r ON r.doc = d.doc "
+                    f"WHERE d.id IN ({','.join('?' * len(chunk))})", chunk))
             next_doc = db.execute("SELECT COALESCE(MAX(doc), 0) + 1 FROM idx_docs").fetchone()[0]
-            inserts, updates, replaced, fts, facets = [], [], [], [], []
+            inserts, updates, replaced, fts, facets, bodies, new_bodies = [], [], [], [], [], [], []
             for rid, body, sdate, tsort, cols, fvals in rows.values():
                 if rid in old:
                     doc, old_body = old[rid]
                     if old_body == body:
                         continue
-                    updates.append((_PAIR.join(f + _UNIT + v for f, v in fvals), body, sdate, tsort, doc))
+                    updates.append((_PAIR.join(f + _UNIT + v for f, v in fvals), sdate, tsort, doc))
+                    bodies.append((body, doc))
                     replaced.append((doc,))
                 else:
                     doc, next_doc = next_doc, next_doc + 1
-                    inserts.append((doc, rid, _PAIR.join(f + _UNIT + v for f, v in fvals), body, sdate, tsort))
+                    inserts.append((doc, rid, _PAIR.join(f + _UNIT + v for f, v in fvals), sdate, tsort))
+                    new_bodies.append((doc, body))
                 fts.append((doc, *cols))
                 facets.extend((f, v, doc) for f, v in fvals)
             if replaced:
                 db.executemany("DELETE FROM idx_fts WHERE rowid=?", replaced)
                 db.executemany("DELETE FROM idx_facets WHERE doc=?", replaced)
-                db.executemany("UPDATE idx_docs SET facets=?, record=?, sort_date=?, title_sort=? WHERE doc=?",
-                               updates)
-            db.executemany("INSERT INTO idx_docs(doc, id, facets, record, sort_date, title_sort) VALUES (?,?,?,?,?,?)",
+                db.executemany("UPDATE idx_docs SET facets=?, sort_date=?, title_sort=? WHERE doc=?", updates)
+                db.executemany("UPDATE idx_records SET record=? WHERE doc=?", bodies)
+            db.executemany("INSERT INTO idx_docs(doc, id, facets, sort_date, title_sort) VALUES (?,?,?,?,?)",
                            inserts)
+            db.executemany("INSERT INTO idx_records(doc, record) VALUES (?,?)", new_bodies)
             db.executemany("INSERT INTO idx_fts(rowid, title, description, keywords, other) VALUES (?,?,?,?,?)", fts)
             db.executemany("INSERT OR IGNORE INTO idx_facets(field, value, doc) VALUES (?,?,?)", facets)
 
@@ -418,6 +427,7 @@ class EmbeddedBackend(Backend):
                 db.execute("DELETE FROM idx_fts WHERE rowid=?", (row[0],))
                 db.execute("DELETE FROM idx_facets WHERE doc=?", (row[0],))
                 db.execute("DELETE FROM idx_docs WHERE doc=?", (row[0],))
+                db.execute("DELETE FROM idx_records WHERE doc=?", (row[0],))
 
     def commit(self) -> None:
         """Nothing to do: every upsert and delete is committed (and visible) when it returns."""
@@ -450,7 +460,8 @@ class EmbeddedBackend(Backend):
 
     def get(self, record_id: str) -> dict | None:
         with self._lock:
-            row = self.db.execute("SELECT record FROM idx_docs WHERE id=?", (record_id,)).fetchone()
+            row = self.db.execute("SELECT r.record FROM idx_docs d JOIN idx_records r ON r.doc = d.doc "
+                                  "WHERE d.id=?", (record_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def count(self) -> int:
@@ -528,29 +539,31 @@ class EmbeddedBackend(Backend):
             elif sort == "relevance":
                 top = db.execute(f"SELECT m.doc, m.score FROM temp.idx_match m WHERE {page_where} "
                                  f"ORDER BY {order} LIMIT ? OFFSET ?", page_args + limits).fetchall()
-                found = {doc: (rid, body, sdate, tsort) for doc, rid, body, sdate, tsort in db.execute(
-                    f"SELECT doc, id, record, sort_date, title_sort FROM idx_docs WHERE doc IN "
+                found = {doc: (rid, sdate, tsort) for doc, rid, sdate, tsort in db.execute(
+                    f"SELECT doc, id, sort_date, title_sort FROM idx_docs WHERE doc IN "
                     f"({','.join('?' * len(top))})", [d for d, _ in top])} if top else {}
                 rows = [(doc, *found[doc], sc) for doc, sc in top if doc in found]
             else:
                 rows = db.execute(
-                    f"SELECT d.doc, d.id, d.record, d.sort_date, d.title_sort, {score} FROM {source} "
+                    f"SELECT d.doc, d.id, d.sort_date, d.title_sort, {score} FROM {source} "
                     f"WHERE {page_where} ORDER BY {order} LIMIT ? OFFSET ?", page_args + limits).fetchall()
             facets = self._facet_counts(db, q.facets, total if matched else None) if q.facets else {}
             more = len(rows) > q.limit
             rows = rows[: q.limit]
+            bodies = dict(db.execute(f"SELECT doc, record FROM idx_records WHERE doc IN "
+                                     f"({','.join('?' * len(rows))})", [r[0] for r in rows]).fetchall()) if rows else {}
             marked = self._highlight(db, plan, [r[0] for r in rows]) if (q.highlight and rows and
                                                                           not plan.match_all) else {}
         hits: list[Hit] = []
-        for doc, rid, body, sdate, tsort, sc in rows:
-            record = json.loads(body)
+        for doc, rid, sdate, tsort, sc in rows:
+            record = json.loads(bodies[doc])
             hl = highlights_for(record, marked[doc], q.lang) if doc in marked else {}
             hits.append(hit_from_record(record, plan, sc, q.lang, hl))
         next_cursor = None
         if more and rows:
             last = rows[-1]
-            key = {"relevance": [last[5], last[0]], "newest": [last[3], last[1]], "oldest": [last[3], last[1]],
-                   "title": [last[4], last[1]]}[sort]
+            key = {"relevance": [last[4], last[0]], "newest": [last[2], last[1]], "oldest": [last[2], last[1]],
+                   "title": [last[3], last[1]]}[sort]
             next_cursor = encode_cursor(sort, key)
         return Results(total, hits, facets, next_cursor, chems)
 

@@ -114,7 +114,32 @@ class OAIPMHSource:
             raise SourceError(f"{url}: not an OAI-PMH response (root <{etree.QName(root).localname}>)")
         self._check_error(root, "Identify")
         granularity = (root.findtext(f".//{{{OAI}}}granularity") or "YYYY-MM-DDThh:mm:ssZ").strip()
+        self._check_offer(client)
         yield from self._list(client, granularity)
+
+    def _check_offer(self, client: _Client) -> None:
+        """Refuse clearly when the repository does not offer the configured format or set (ListMetadataFormats,
+        ListSets), rather than harvesting nothing and calling it a success."""
+        try:
+            offered = sorted(f.metadataPrefix for f in client.ListMetadataFormats())
+        except (FetchError, MalformedXML, AttributeError, StopIteration) as exc:
+            log.warning("%s: ListMetadataFormats failed (%s); harvesting anyway", self.spec["id"], exc)
+            return
+        except Exception as exc:  # sickle raises its own OAI error classes
+            log.warning("%s: ListMetadataFormats: %s; harvesting anyway", self.spec["id"], exc)
+            return
+        if offered and self.prefix not in offered:
+            raise SourceError(f"{self.spec['url']}: the repository does not offer metadataPrefix {self.prefix!r} "
+                              f"(it offers: {', '.join(offered)})")
+        if not self.set:
+            return
+        try:
+            sets = {s.setSpec for s in client.ListSets()}
+        except Exception as exc:  # noSetHierarchy and friends: say so, but let ListRecords decide
+            raise SourceError(f"{self.spec['url']}: set {self.set!r} configured, but ListSets failed: {exc}") from None
+        if sets and self.set not in sets:
+            raise SourceError(f"{self.spec['url']}: the repository has no set {self.set!r} "
+                              f"(it has: {', '.join(sorted(sets)[:20])}{' ...' if len(sets) > 20 else ''})")
 
     # ---------------------------------------------------------------- ListRecords
 

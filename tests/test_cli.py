@@ -1,0 +1,81 @@
+"""The command line: help everywhere, map, vocab lookup, and the bundled node end to end."""
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+from .conftest import ROOT
+
+SAMPLES = ROOT / "samples"
+
+
+def invoke(*args, **kw):
+    return CliRunner(**kw).invoke(main, list(args))
+
+
+@pytest.mark.parametrize("cmd", [[], ["config"], ["config", "check"], ["map"], ["vocab"], ["vocab", "lookup"],
+                                 ["harvest"], ["status"], ["errors"], ["formats"]])
+def test_help_everywhere(cmd):
+    r = invoke(*cmd, "--help")
+    assert r.exit_code == 0 and "Usage:" in r.output
+
+
+def test_map_pops_prints_json_lines():
+    r = invoke("map", "--format", "pops", str(SAMPLES / "ke-moe-oai.xml"))
+    assert r.exit_code == 0, r.output
+    recs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(recs) == 8
+    assert all(rec["origin"]["format"] == "pops" for rec in recs)
+    assert {rec["type"] for rec in recs} >= {"assistance_source", "assistance_request"}
+
+
+def test_map_says_when_a_file_holds_no_record_of_the_format():
+    r = invoke("map", "--format", "iso19139", str(SAMPLES / "ke-moe-oai.xml"))
+    assert r.exit_code == 0
+    assert "holds no iso19139 record" in r.stderr and r.stdout == ""
+
+
+def test_map_reports_bad_records_and_exits_1(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text('<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+                   'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject>PCB</dc:subject></oai_dc:dc>')
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<oai_dc:dc")
+    r = invoke("map", "--format", "oai_dc", str(bad), str(broken))
+    assert r.exit_code == 1
+    assert f"{bad}, line 1: record" in r.stderr and "no title" in r.stderr
+    assert f"{broken}: line 1" in r.stderr
+
+
+def test_map_unknown_format_is_a_usage_error(tmp_path):
+    r = invoke("map", "--format", "marc", str(SAMPLES / "ke-moe-oai.xml"))
+    assert r.exit_code == 2 and "unknown format 'marc'" in r.output
+
+
+def test_vocab_lookup_json():
+    r = invoke("vocab", "lookup", "Inventaire des PCB et du 滴滴涕 au Kenya (CAS 87-86-5)", "--json")
+    assert r.exit_code == 0, r.output
+    found = json.loads(r.output)
+    assert set(found["chemicals"]) == {"pcb", "ddt", "pcp"}
+    assert found["countries"] == ["KE"]
+
+
+def test_bundled_node_end_to_end(tmp_path):
+    """The README's first command on a copy of the project: harvest the samples, then nothing changes."""
+    for name in ("node_config.yaml",):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(SAMPLES, tmp_path / "samples")
+    cfg = str(tmp_path / "node_config.yaml")
+    r = invoke("--config", cfg, "harvest", "--json")
+    assert r.exit_code == 0, r.output
+    first = {x["source"]: x for x in json.loads(r.output)}
+    assert all(x["status"] == "ok" and x["failed"] == 0 for x in first.values()), first
+    assert sum(x["stored"] for x in first.values()) >= 45
+    again = {x["source"]: x for x in json.loads(invoke("--config", cfg, "harvest", "--json").output)}
+    assert sum(x["stored"] + x["deleted"] for x in again.values()) == 0
+    st = json.loads(invoke("--config", cfg, "status", "--json").output)
+    assert st["records"] == sum(s["records"] for s in st["sources"]) >= 45
+    assert {s["id"] for s in st["sources"]} == {"ke-moe", "ke-moe-pops", "ke-data", "ke-geo"}
