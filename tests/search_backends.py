@@ -1,9 +1,9 @@
 """The search backends the contract suite (tests/test_search_contract.py) runs against.
 
-The fixture ``backend`` yields a fresh, empty backend, once per entry of BACKENDS. Import it (and
-``solr_url``, which a Solr branch needs) into a test module:
+The fixture ``backend`` yields a fresh, empty backend, once per entry of BACKENDS. Import it into a test
+module (``solr_url``, the session's Solr that a Solr branch asks for, comes from tests/conftest.py):
 
-    from tests.search_backends import backend, solr_url  # noqa: F401
+    from tests.search_backends import backend  # noqa: F401
 
 Adding Solr takes two steps here and nothing in the tests:
 
@@ -27,7 +27,6 @@ import pytest
 
 from harvester.index import Backend
 from harvester.index.embedded import EmbeddedBackend
-from tests.solr_fixture import solr_url  # noqa: F401  (session fixture: the Solr branch asks for it)
 
 BACKENDS = ["embedded"]
 

@@ -14,9 +14,12 @@ import pytest
 
 from harvester.index import (FACET_FIELDS, MAX_LIMIT, Hit, Query, Results, catch_up, decode_cursor, encode_cursor,
                              index_status, plan_query, query_chemicals, rebuild, title_sort, to_document)
+from harvester import config
+from harvester.index import open_backend
+from harvester.index.embedded import META_SCHEMA, EmbeddedBackend, prepare
 from harvester.record import validate
 from harvester.store import Item, Store
-from tests.search_backends import backend, load, solr_url  # noqa: F401  (fixtures)
+from tests.search_backends import backend, load  # noqa: F401  (backend: the fixture)
 
 
 def rec(rid: str, title: dict, *, type="national_report", year=None, datestamp="2024-01-15T10:00:00Z", **fields) -> dict:
@@ -136,6 +139,9 @@ def test_upsert_get_count_delete_clear(backend):
     backend.commit()
     assert backend.count() == 2 and backend.get(C["id"]) is None
     assert C["id"] not in found(backend, "Ghana")
+    assert found(backend, "", filters={"countries": ["GH"]}) == set()
+    assert backend.search(Query("", facets=["countries", "chemicals"])).facets == {
+        "countries": {"KE": 1, "SN": 1}, "chemicals": {"pcb": 1}}
     backend.delete([C["id"]])                                  # deleting again is fine
     backend.commit()
     assert backend.count() == 2
@@ -282,6 +288,15 @@ def test_facet_counts_over_everything(corpus):
     assert res.facets == FACETS_ALL
     for name, counts in res.facets.items():                   # most frequent first, then by value
         assert list(counts.items()) == sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])), name
+
+
+def test_facet_counts_follow_changes(corpus):
+    assert corpus.search(Query("", facets=["countries"])).facets["countries"]["KE"] == 3
+    load(corpus, [{**C, "id": "ke:epa:oil2", "countries": ["KE"]}])
+    assert corpus.search(Query("", facets=["countries"])).facets["countries"]["KE"] == 4
+    corpus.delete([A["id"], I["id"]])
+    corpus.commit()
+    assert corpus.search(Query("", facets=["countries"])).facets["countries"]["KE"] == 2
 
 
 def test_facet_counts_follow_the_query_and_filters(corpus):
@@ -532,6 +547,49 @@ def test_description_excerpt_follows_the_interface_language(backend):
     load(backend, [rec("x:d:1", {"en": "Bilingual"}, description={"en": "English text", "fr": "Texte français"})])
     assert backend.search(Query("bilingual", lang="fr")).hits[0].description == "Texte français"
     assert backend.search(Query("bilingual", lang="ru")).hits[0].description == "English text"
+
+
+# ----------------------------------------------------------------------------------------------- embedded only
+
+
+def test_embedded_sees_what_another_connection_wrote(tmp_path):
+    with EmbeddedBackend(tmp_path / "node.sqlite") as one, EmbeddedBackend(tmp_path / "node.sqlite") as two:
+        load(one, CORPUS)
+        assert two.search(Query("", facets=["countries"])).facets["countries"]["KE"] == 3
+        one.delete([A["id"]])
+        assert two.search(Query("", facets=["countries"])).facets["countries"]["KE"] == 2
+        assert two.count() == len(CORPUS) - 1
+
+
+def test_embedded_prepare_keeps_track_of_every_character():
+    for text in ["中国PCB多氯 dioxins PCBs", "ｐｃｂ ﬁres", "إدارةُ المواد\u0640 الكيميائية", "a\ue000b\x00c\u200bd",
+                 "élimination des PCBs", "plain text"]:
+        fast, _ = prepare(text)
+        mapped, src = prepare(text, with_map=True)
+        assert fast == mapped
+        assert src is None and len(mapped) == len(text) or len(src) == len(mapped)
+    assert prepare("中国PCB")[0] == "\u200b中\u200b国\u200bPCB"
+    assert prepare("dioxins processes PCBs analysis")[0] == "dioxin processe PCB analysis"
+
+
+def test_embedded_drops_an_index_of_another_version(tmp_path):
+    with EmbeddedBackend(tmp_path / "node.sqlite") as b:
+        load(b, CORPUS)
+        b.set_indexed_seq(9)
+        b._store.set_meta(META_SCHEMA, "0")
+    with EmbeddedBackend(tmp_path / "node.sqlite") as b:
+        assert b.count() == 0 and b.indexed_seq() == 0
+
+
+def test_open_backend_follows_the_config(tmp_path):
+    (tmp_path / "node_config.yaml").write_text(
+        "node: {id: ke, name: Kenya}\nstore: {path: data/node.sqlite}\nindex: {backend: embedded}\n")
+    cfg = config.load(tmp_path / "node_config.yaml")
+    with open_backend(cfg) as b:
+        assert isinstance(b, EmbeddedBackend) and b.path == tmp_path / "data" / "node.sqlite"
+        load(b, [A])
+    with Store(cfg.store_path) as store, open_backend(cfg, store) as b:
+        assert b.get(A["id"]) == A
 
 
 # ----------------------------------------------------------------------------------------------- shared helpers

@@ -17,7 +17,7 @@ def oai_header(header: etree._Element) -> tuple[str, str | None, bool, list[str]
     """identifier, datestamp, deleted, sets of an OAI-PMH <header> (tolerating pycsw's 'dateStamp' case)."""
     ident = header.findtext(f"{{{OAI}}}identifier") or ""
     stamp = header.findtext(f"{{{OAI}}}datestamp") or header.findtext(f"{{{OAI}}}dateStamp")
-    sets = [s.text.strip() for s in header.findall(f"{{{OAI}}}setSpec") if s.text and s.text.strip()]
+    sets = list(dict.fromkeys(s.text.strip() for s in header.findall(f"{{{OAI}}}setSpec") if s.text and s.text.strip()))
     return ident.strip(), normalise_datestamp(stamp), header.get("status") == "deleted", sets
 
 

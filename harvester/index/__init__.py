@@ -35,12 +35,14 @@ Query semantics (both backends):
 * Filters: ``{field: [values]}`` over :data:`FACET_FIELDS`; values OR within a field, fields AND together.
 * Facets: counts per value over the whole matching set (filters applied), values with a count of at least
   one, most frequent first (then by value), at most :data:`FACET_LIMIT` values per field.
-* Sorts: ``relevance`` (score; ties in an order of the backend's choosing, the same on every page; with no
-  text: as ``newest``), ``newest`` (:func:`sort_date`
-  descending, then id descending), ``oldest`` (ascending, id ascending), ``title`` (:func:`title_sort`, then
-  id). Paging by ``offset`` or by ``cursor``: ``next_cursor`` (present whenever more hits follow) continues
-  after the last hit of the page, without counting the hits before it, so it pages through any number of
-  hits. A cursor belongs to the sort it was made with.
+* Sorts: ``relevance`` (score, with title matches weighing more than description matches, and those more
+  than keyword matches; ties in an order of the backend's choosing, the same on every page; a query without
+  text sorts as ``newest``), ``newest`` (:func:`sort_date` descending, then id descending), ``oldest``
+  (ascending, then id ascending), ``title`` (:func:`title_sort`, then id).
+* Paging by ``offset``, or by ``cursor``: ``next_cursor`` (set whenever more hits follow, also on a page
+  asked for by offset) continues after the last hit of the page without counting the hits before it, so it
+  pages through any number of hits at the cost of the first page. A cursor belongs to the sort it was made
+  with; an offset and a cursor together are refused. ``limit`` is capped at :data:`MAX_LIMIT`.
 * Highlights: ``why["highlights"]`` maps a text field (title, description, keywords, other) to HTML
   snippets: the harvested text HTML-escaped, matches wrapped in ``<mark>..</mark>``, the rest of the text
   never trusted. ``Hit.title`` and ``Hit.description`` are plain text: escape them when showing them.
@@ -447,15 +449,23 @@ def display_title(record: dict, lang: str | None = None) -> str:
     return items[0][1]
 
 
+@lru_cache(maxsize=1)
+def _marks() -> re.Pattern:
+    """Every non-spacing mark of the Basic Multilingual Plane (accents, Arabic short vowels, ...)."""
+    marks = "".join(chr(cp) for cp in range(0x10000) if unicodedata.category(chr(cp)) == "Mn")
+    return re.compile("[" + re.escape(marks) + "]+")
+
+
+_LETTER_FOLD = str.maketrans({"\u0629": "\u0647", "\u0649": "\u064a", "\u0622": "\u0627", "\u0623": "\u0627",
+                              "\u0625": "\u0627", "\u0671": "\u0627", "\u06cc": "\u064a", "\u06a9": "\u0643"})
+
+
 def fold(text: str) -> str:
     """Case, accents, compatibility forms and Arabic letter variants folded away (for sorting and comparing)."""
     text = unicodedata.normalize("NFKC", text or "").casefold()
     if text.isascii():
         return text
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if unicodedata.category(ch) != "Mn")
-    return text.translate(str.maketrans({"\u0629": "\u0647", "\u0649": "\u064a", "\u0622": "\u0627",
-                                         "\u0623": "\u0627", "\u0625": "\u0627", "\u0671": "\u0627",
-                                         "\u06cc": "\u064a", "\u06a9": "\u0643"}))
+    return _marks().sub("", unicodedata.normalize("NFKD", text)).translate(_LETTER_FOLD)
 
 
 def title_sort(record: dict) -> str:
@@ -625,13 +635,14 @@ def plan_query(text: str) -> QueryPlan:
 
 
 _MAX_NAME_TOKENS = 12
+_MAX_COVER_TOKENS = 64
 
 
 def _covered_tokens(tokens, text: str, recognise) -> set[int]:
     """Indices of the tokens that are part of a chemical's name: every smallest run of tokens whose text
     (as typed, separators included) is recognised as a chemical, while neither shorter run inside it is."""
     covered: set[int] = set()
-    n = len(tokens)
+    n = min(len(tokens), _MAX_COVER_TOKENS)   # beyond: left as they are (bounds the work on absurd input)
     cache: dict[tuple[int, int], bool] = {}
 
     def named(i: int, j: int) -> bool:  # tokens[i:j], j > i
