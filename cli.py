@@ -203,7 +203,11 @@ def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
             if live:  # one line per source, rewritten in place
                 click.echo(f"\r  {r.source}: seen {r.seen}, stored {r.stored}, unchanged {r.unchanged}, "
                            f"failed {r.failed} ({r.seen / max(r.seconds or 1e-9, 1e-9):.0f}/s)", err=True, nl=False)
-        reports = run.harvest(cfg, store, sources or None, full=full, force=force, progress=progress)
+        indexer = Indexer(cfg, store)
+        reports = run.harvest(cfg, store, sources or None, full=full, force=force, progress=progress,
+                              on_batch=indexer.batch_stored)
+        indexer.batch_stored()
+        indexer.close()
     if as_json:
         _echo_json([r.as_dict() for r in reports])
     else:
@@ -215,9 +219,39 @@ def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
                 click.echo(f"  warning: {p}")
             if r.error:
                 click.echo(f"  error: {r.error}")
+    if indexer.error:
+        click.echo(f"warning: the index is behind the store: {indexer.error}; nothing is lost: the next harvest "
+                   "or `pops-chm reindex` catches up", err=True)
     if any(r.status == "busy" for r in reports):
         sys.exit(EXIT_BUSY)
     sys.exit(0 if all(r.ok for r in reports) else EXIT_FAILED)
+
+
+class Indexer:
+    """Brings the index up to the store after each stored batch; a search backend that is down never stops a
+    harvest (the store keeps the records, and the index catches up later)."""
+
+    def __init__(self, cfg, store):
+        from harvester import index
+        self.store, self.error, self.backend = store, None, None
+        try:
+            self.backend = index.open_backend(cfg, store)
+        except Exception as exc:  # an unreachable or misconfigured index: harvest anyway
+            self.error = str(exc)
+
+    def batch_stored(self, records=None):
+        from harvester import index
+        if self.backend is None:
+            return
+        try:
+            index.catch_up(self.backend, self.store)
+            self.error = None
+        except Exception as exc:
+            self.error = str(exc)
+
+    def close(self):
+        if self.backend is not None:
+            self.backend.close()
 
 
 # ---------------------------------------------------------------- status and errors
@@ -233,7 +267,16 @@ def _status(cfg, store) -> dict:
                     "last_error": next((r["error"] for r in store.runs(sid, 50) if r["error"]), None),
                     "running": store.lock_holder(sid) is not None})
     return {"node": cfg.node["id"], "store": str(cfg.store_path), "records": store.count(), "deleted": store.count(deleted=True),
-            "sources": out}
+            "index": _index_status(cfg, store), "sources": out}
+
+
+def _index_status(cfg, store) -> dict:
+    from harvester import index
+    try:
+        with index.open_backend(cfg, store) as backend:
+            return index.index_status(backend, store)
+    except Exception as exc:
+        return {"backend": cfg.index["backend"], "error": str(exc), "store_seq": store.max_seq()}
 
 
 @main.command("status")
@@ -247,6 +290,12 @@ def status_cmd(c: Ctx, as_json):
         _echo_json(st)
         return
     click.echo(f"node {st['node']}: {st['records']} records, {st['deleted']} deleted ({st['store']})")
+    ix = st["index"]
+    if "error" in ix:
+        click.echo(f"index ({ix['backend']}): unavailable: {ix['error']}")
+    else:
+        lag = f"{ix['behind']} changes behind the store" if ix["behind"] else "up to date"
+        click.echo(f"index ({ix['backend']}): {ix['documents']} documents, {lag}")
     for s in st["sources"]:
         last = s["last_run"]
         when = f"{last['status']} at {last['ended'] or last['started']}" if last else "never harvested"
@@ -278,6 +327,177 @@ def errors_cmd(c: Ctx, source, as_json, limit):
         if g["count"] > limit:
             click.echo(f"         ... and {g['count'] - limit} more")
     click.echo("retry one with: pops-chm harvest --replay SOURCE:IDENTIFIER")
+
+
+# ---------------------------------------------------------------- search and index
+
+def _filters(values) -> dict:
+    out: dict = {}
+    for v in values:
+        field, sep, value = v.partition(":")
+        if not sep or not value:
+            raise click.BadParameter(f"{v!r}: give FIELD:VALUE", param_hint="--filter")
+        out.setdefault(field.strip(), []).append(value.strip())
+    return out
+
+
+def _print_results(res, lang):
+    from harvester import vocab
+    click.echo(f"{res.total} records" + (f" (query names: {', '.join(res.query_chemicals)})" if res.query_chemicals else ""))
+    for n, hit in enumerate(res.hits, 1):
+        title = hit.title.get(lang) or hit.title.get("en") or next(iter(hit.title.values()), hit.id)
+        meta = ", ".join(x for x in (hit.type and vocab.label("document_types", hit.type, lang or "en"),
+                                     str(hit.year or ""), ", ".join(hit.countries), hit.origin_node and f"node {hit.origin_node}") if x)
+        click.echo(f"{n:3}. {title}\n     {meta}\n     id {hit.id}")
+        why = []
+        if hit.why.get("chemicals"):
+            why.append("chemical " + ", ".join(hit.why["chemicals"]))
+        for field, snippets in hit.why.get("highlights", {}).items():
+            why.append(f"{field}: " + " … ".join(snippets)[:160])
+        if why:
+            click.echo("     matched: " + "; ".join(why))
+    for field, counts in res.facets.items():
+        click.echo(f"{field}: " + ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:10]))
+    if res.next_cursor:
+        click.echo(f"more: --cursor {res.next_cursor}")
+
+
+@main.command("search")
+@click.argument("query", required=False, default="")
+@click.option("--filter", "-f", "filters", multiple=True, metavar="FIELD:VALUE",
+              help="Keep records whose FIELD holds VALUE (repeatable; OR within a field, AND across fields). Fields: "
+                   "type, chemicals, countries, regions, languages, year, source, origin_node, assistance_kind, assistance_status.")
+@click.option("--facets", is_flag=True, help="Count the results by each facet field.")
+@click.option("--lang", metavar="L", help="The language of the query and of the titles shown (ar, zh, en, fr, ru, es).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest", "title"]), default="relevance", show_default=True)
+@click.option("--limit", default=10, show_default=True, help="Results per page (at most 100).")
+@click.option("--offset", default=0, help="Skip this many results.")
+@click.option("--cursor", help="Continue after a previous page (its next_cursor): deep paging.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"total", "results", "facets", "next_cursor", "query_chemicals"}.')
+@pass_ctx
+def search_cmd(c: Ctx, query, filters, facets, lang, sort, limit, offset, cursor, as_json):
+    """Search this node's index. QUERY is taken as words, never as query syntax; a chemical named in any
+    of the six UN languages, by abbreviation or CAS number, also finds records about it in other languages."""
+    from harvester import index
+    q = index.Query(text=query, filters=_filters(filters), facets=facets, sort=sort, limit=limit, offset=offset,
+                    cursor=cursor, lang=lang)
+    try:
+        q = q.checked()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc))
+    with c.store() as store:
+        try:
+            with index.open_backend(c.cfg, store) as backend:
+                res = backend.search(q)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc))
+        except Exception as exc:
+            click.echo(f"search failed: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(res.as_json(), ensure_ascii=False))
+    else:
+        _print_results(res, lang)
+
+
+@main.command("reindex")
+@click.option("--catch-up", is_flag=True, help="Only index what changed in the store since the index last caught up.")
+@pass_ctx
+def reindex_cmd(c: Ctx, catch_up):
+    """Rebuild the search index from the store (no harvest). Search keeps answering from the old index until
+    the new one is complete."""
+    from harvester import index
+    live = sys.stderr.isatty()
+
+    def progress(applied, seq):
+        if live:
+            click.echo(f"\r  {applied} changes indexed (store sequence {seq})", err=True, nl=False)
+    with c.store() as store:
+        try:
+            with index.open_backend(c.cfg, store) as backend:
+                n = (index.catch_up(backend, store, progress=progress) if catch_up
+                     else index.rebuild(backend, store, progress=progress))
+                st = index.index_status(backend, store)
+        except Exception as exc:
+            click.echo(f"reindex failed: {exc}; the store is untouched", err=True)
+            sys.exit(EXIT_FAILED)
+    if live:
+        click.echo("", err=True)
+    click.echo(f"{n} changes indexed; the index holds {st['documents']} documents ({st['backend']}), "
+               f"{st['behind']} changes behind the store")
+
+
+@main.group("solr")
+@click.option("--home", default=".solr", show_default=True, type=click.Path(file_okay=False),
+              help="The local Solr's home folder (its cores, logs and state).")
+@click.pass_context
+def solr_group(ctx, home):
+    """A real local Solr 9, run from Maven Central artifacts (needs Java 17 and Maven)."""
+    ctx.meta["solr_home"] = Path(home)
+
+
+@solr_group.command("start")
+@click.option("--port", default=8983, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--cloud", default=0, metavar="N", help="Start N SolrCloud nodes with an embedded ZooKeeper instead.")
+@click.option("--heap", default="512m", show_default=True)
+@click.pass_context
+def solr_start(ctx, port, cloud, heap):
+    """Fetch the Solr jars once (cached), start Solr on 127.0.0.1 and wait until it answers."""
+    from harvester.index import solr_runtime as rt
+    home = ctx.meta["solr_home"]
+    try:
+        if rt.status(home):
+            click.echo(f"Solr already running for {home}: {rt.status(home).url}")
+            return
+        h = rt.start(home, port=port, cloud=cloud, heap=heap)
+    except rt.SolrRuntimeError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(f"Solr running (pid {h.pid}): {' '.join(h.urls)}" + (f"\nZooKeeper: {h.zk_host}" if h.zk_host else ""))
+
+
+@solr_group.command("init")
+@click.option("--name", default="pops", show_default=True, help="Core (standalone) or collection (cloud) name.")
+@click.option("--shards", default=2, show_default=True, help="Cloud: shards of the collection.")
+@click.option("--replicas", default=None, type=int, help="Cloud: replicas per shard (default: 2 when 2 nodes or more).")
+@click.pass_context
+def solr_init(ctx, name, shards, replicas):
+    """Create the core (standalone) or upload the configset and create the collection (cloud) from solr_config/."""
+    from harvester.index import solr_runtime as rt
+    h = rt.status(ctx.meta["solr_home"])
+    if h is None:
+        click.echo(f"no Solr running for {ctx.meta['solr_home']}: run `pops-chm solr start` first", err=True)
+        sys.exit(EXIT_FAILED)
+    try:
+        url = rt.init(h, name=name, shards=shards, replicas=replicas)
+    except rt.SolrRuntimeError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(f"index ready: {url}")
+    if h.zk_host:
+        click.echo(f"config: index: {{backend: solr, solr: {{zk_hosts: \"{h.zk_host}\", collection: {name}}}}}")
+    else:
+        click.echo(f"config: index: {{backend: solr, solr: {{url: \"{url}\"}}}}")
+
+
+@solr_group.command("stop")
+@click.pass_context
+def solr_stop(ctx):
+    """Stop the local Solr."""
+    from harvester.index import solr_runtime as rt
+    click.echo("stopped" if rt.stop(ctx.meta["solr_home"]) else "no Solr was running")
+
+
+@solr_group.command("status")
+@click.pass_context
+def solr_status(ctx):
+    """Say whether the local Solr runs, and where."""
+    from harvester.index import solr_runtime as rt
+    h = rt.status(ctx.meta["solr_home"])
+    if h is None:
+        click.echo("not running")
+        sys.exit(EXIT_FAILED)
+    click.echo(f"running (pid {h.pid}): {' '.join(h.urls)}" + (f"; ZooKeeper {h.zk_host}" if h.zk_host else ""))
 
 
 if __name__ == "__main__":

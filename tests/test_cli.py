@@ -79,3 +79,38 @@ def test_bundled_node_end_to_end(tmp_path):
     st = json.loads(invoke("--config", cfg, "status", "--json").output)
     assert st["records"] == sum(s["records"] for s in st["sources"]) >= 45
     assert {s["id"] for s in st["sources"]} == {"ke-moe", "ke-moe-pops", "ke-data", "ke-geo"}
+
+
+def test_harvest_indexes_and_search_finds_across_languages(tmp_path):
+    shutil.copy(ROOT / "node_config.yaml", tmp_path / "node_config.yaml")
+    shutil.copytree(SAMPLES, tmp_path / "samples")
+    cfg = str(tmp_path / "node_config.yaml")
+    assert invoke("--config", cfg, "harvest").exit_code == 0
+    st = json.loads(invoke("--config", cfg, "status", "--json").output)
+    assert st["index"]["behind"] == 0 and st["index"]["documents"] == st["records"]
+    zh = json.loads(invoke("--config", cfg, "search", "多氯联苯", "--json", "--limit", "100").output)
+    en = json.loads(invoke("--config", cfg, "search", "PCB", "--json", "--limit", "100").output)
+    assert zh["total"] == en["total"] > 5
+    assert zh["query_chemicals"] == ["pcb"]
+    langs = {lang for r in zh["results"] for lang in r["title"]}
+    assert "en" in langs and "zh" in langs, "a Chinese query finds records written in English too"
+    filtered = json.loads(invoke("--config", cfg, "search", "PCB", "--json", "-f", "type:assistance_source", "--facets").output)
+    assert filtered["total"] >= 1 and all(r["type"] == "assistance_source" for r in filtered["results"])
+    assert filtered["facets"]["type"] == {"assistance_source": filtered["total"]}
+    r = invoke("--config", cfg, "search", "x", "-f", "colour:red")
+    assert r.exit_code == 2 and "unknown filter field 'colour'" in r.output
+    r = invoke("--config", cfg, "reindex")
+    assert r.exit_code == 0 and f"the index holds {st['records']} documents" in r.output
+
+
+def test_an_unreachable_index_never_stops_a_harvest(tmp_path):
+    shutil.copytree(SAMPLES, tmp_path / "samples")
+    text = (ROOT / "node_config.yaml").read_text().replace(
+        "  backend: embedded ", '  backend: solr\n  solr: {url: "http://127.0.0.1:9/solr/pops", timeout: 2}\n  #')
+    (tmp_path / "node_config.yaml").write_text(text)
+    cfg = str(tmp_path / "node_config.yaml")
+    r = invoke("--config", cfg, "harvest")
+    assert r.exit_code == 0, r.output
+    assert "the index is behind the store" in r.stderr
+    st = json.loads(invoke("--config", cfg, "status", "--json").output)
+    assert st["records"] >= 45 and "error" in st["index"]

@@ -336,6 +336,7 @@ class EmbeddedBackend(Backend):
         self.path = self._store.path
         self.db = self._store.db
         self._lock = threading.RLock()
+        self._rebuilding = False
         self._writes = 0            # with PRAGMA data_version: has the index changed since a cached answer?
         self._all_facets: tuple[tuple[int, int], dict] | None = None
         self.db.execute("PRAGMA cache_size=-65536")
@@ -357,6 +358,9 @@ class EmbeddedBackend(Backend):
     @contextmanager
     def _write(self):
         with self._lock:
+            if self._rebuilding:      # inside rebuild_swap's one transaction
+                yield self.db
+                return
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
@@ -455,6 +459,18 @@ class EmbeddedBackend(Backend):
                 if stmt.strip():
                     db.execute(stmt)
             self._store.set_meta(META_SEQ, "0")
+
+    def rebuild_swap(self, store, progress=None) -> int:
+        """Rebuild the whole index from the store in ONE transaction: other connections (a running node)
+        keep searching the old index until the new one is complete and commits."""
+        from . import catch_up
+        with self._write():
+            self._rebuilding = True
+            try:
+                self.clear()
+                return catch_up(self, store, progress=progress)
+            finally:
+                self._rebuilding = False
 
     def optimize(self) -> None:
         """Merge the FTS5 index's segments into one (worth it after a rebuild; takes a while)."""
