@@ -180,7 +180,7 @@ def vocab_lookup(text, as_json):
 def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
     """Harvest every enabled source, or the SOURCES named: fetch -> map -> store (-> index), incremental
     by default. Exit 1 if any source failed, 3 if one was already being harvested."""
-    from harvester import run
+    from harvester.harvesting import harvest_and_index
     cfg = c.cfg
     for s in sources:
         try:
@@ -203,11 +203,7 @@ def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
             if live:  # one line per source, rewritten in place
                 click.echo(f"\r  {r.source}: seen {r.seen}, stored {r.stored}, unchanged {r.unchanged}, "
                            f"failed {r.failed} ({r.seen / max(r.seconds or 1e-9, 1e-9):.0f}/s)", err=True, nl=False)
-        indexer = Indexer(cfg, store)
-        reports = run.harvest(cfg, store, sources or None, full=full, force=force, progress=progress,
-                              on_batch=indexer.batch_stored)
-        indexer.batch_stored()
-        indexer.close()
+        reports, index_error = harvest_and_index(cfg, store, sources or None, full=full, force=force, progress=progress)
     if as_json:
         _echo_json([r.as_dict() for r in reports])
     else:
@@ -219,73 +215,24 @@ def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
                 click.echo(f"  warning: {p}")
             if r.error:
                 click.echo(f"  error: {r.error}")
-    if indexer.error:
-        click.echo(f"warning: the index is behind the store: {indexer.error}; nothing is lost: the next harvest "
+    if index_error:
+        click.echo(f"warning: the index is behind the store: {index_error}; nothing is lost: the next harvest "
                    "or `pops-chm reindex` catches up", err=True)
     if any(r.status == "busy" for r in reports):
         sys.exit(EXIT_BUSY)
     sys.exit(0 if all(r.ok for r in reports) else EXIT_FAILED)
 
 
-class Indexer:
-    """Brings the index up to the store after each stored batch; a search backend that is down never stops a
-    harvest (the store keeps the records, and the index catches up later)."""
-
-    def __init__(self, cfg, store):
-        from harvester import index
-        self.store, self.error, self.backend = store, None, None
-        try:
-            self.backend = index.open_backend(cfg, store)
-        except Exception as exc:  # an unreachable or misconfigured index: harvest anyway
-            self.error = str(exc)
-
-    def batch_stored(self, records=None):
-        from harvester import index
-        if self.backend is None:
-            return
-        try:
-            index.catch_up(self.backend, self.store)
-            self.error = None
-        except Exception as exc:
-            self.error = str(exc)
-
-    def close(self):
-        if self.backend is not None:
-            self.backend.close()
-
-
 # ---------------------------------------------------------------- status and errors
-
-def _status(cfg, store) -> dict:
-    configured = [s["id"] for s in cfg.sources]
-    ids = configured + [s for s in store.sources() if s not in configured]
-    out = []
-    for sid in ids:
-        last = store.last_run(sid)
-        out.append({"id": sid, "configured": sid in configured, "records": store.count(sid), "deleted": store.count(sid, deleted=True),
-                    "failed_records": len(store.failures(sid)), "last_run": last,
-                    "last_error": next((r["error"] for r in store.runs(sid, 50) if r["error"]), None),
-                    "running": store.lock_holder(sid) is not None})
-    return {"node": cfg.node["id"], "store": str(cfg.store_path), "records": store.count(), "deleted": store.count(deleted=True),
-            "index": _index_status(cfg, store), "sources": out}
-
-
-def _index_status(cfg, store) -> dict:
-    from harvester import index
-    try:
-        with index.open_backend(cfg, store) as backend:
-            return index.index_status(backend, store)
-    except Exception as exc:
-        return {"backend": cfg.index["backend"], "error": str(exc), "store_seq": store.max_seq()}
-
 
 @main.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def status_cmd(c: Ctx, as_json):
     """Each source's record and tombstone counts, last run and last error."""
+    from harvester.status import node_status
     with c.store() as store:
-        st = _status(c.cfg, store)
+        st = node_status(c.cfg, store)
     if as_json:
         _echo_json(st)
         return

@@ -1,0 +1,38 @@
+"""A real node on 127.0.0.1: the ASGI app of a config, served by uvicorn in a thread on a free port."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import uvicorn
+
+from harvester import config
+from harvester.node.app import create_app
+
+
+class NodeServer:
+    def __init__(self, config_path, port: int = 0):
+        self.cfg = config.load(config_path)
+        if not port:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.app = create_app(self.cfg)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"node did not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
