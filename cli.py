@@ -276,6 +276,59 @@ def errors_cmd(c: Ctx, source, as_json, limit):
     click.echo("retry one with: pops-chm harvest --replay SOURCE:IDENTIFIER")
 
 
+# ---------------------------------------------------------------- serve and schedule
+
+def _default_port(cfg) -> int:
+    from urllib.parse import urlsplit
+    url = cfg.node.get("url")
+    return (urlsplit(url).port or 8080) if url else 8080
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, help="Port (default: the one in node.url, else 8080).")
+@click.option("--no-schedule", is_flag=True, help="Serve only; do not run the scheduled harvests.")
+@pass_ctx
+def serve_cmd(c: Ctx, host, port, no_schedule):
+    """Run the node: the search API (OpenAPI at /docs), the OAI-PMH provider at /oai, the web pages, /status
+    and /metrics, and (unless --no-schedule) the scheduled harvests."""
+    import uvicorn
+    from harvester.node.app import create_app
+    cfg = c.cfg
+    app = create_app(cfg)
+    scheduler = None
+    if not no_schedule:
+        from harvester.schedule import Scheduler
+        scheduler = app.state.scheduler = Scheduler(cfg).start()
+    port = port or _default_port(cfg)
+    click.echo(f"node {cfg.node['id']} on http://{host}:{port}/ (API docs at /docs, OAI-PMH at /oai)", err=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if scheduler:
+            scheduler.shutdown()
+
+
+@main.command("schedule")
+@pass_ctx
+def schedule_cmd(c: Ctx):
+    """Run the scheduled harvests without the server, until interrupted."""
+    import time
+    from harvester.schedule import Scheduler
+    sched = Scheduler(c.cfg).start()
+    for sid, when in sched.next_runs().items():
+        click.echo(f"{sid}: next run {when}")
+    if not sched.next_runs():
+        click.echo("no source has a schedule", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sched.shutdown()
+
+
 # ---------------------------------------------------------------- search and index
 
 def _filters(values) -> dict:

@@ -235,9 +235,9 @@ def _semantic_problems(path: Path, data: dict) -> list[str]:
         if fmt == "xpath" and "xpath" not in src:
             out.append((line, f"sources[{i}] ({sid}): format xpath needs an `xpath` mapping"))
         if "schedule" in src:
-            from apscheduler.triggers.cron import CronTrigger
+            from .schedule import cron_trigger
             try:
-                CronTrigger.from_crontab(src["schedule"])
+                cron_trigger(src["schedule"])
             except ValueError as exc:
                 out.append((_line(data, where + ["schedule"]), f"sources[{i}].schedule: bad cron expression {src['schedule']!r}: {exc}"))
         if has_path and not (path.parent / os.path.expanduser(src["path"])).exists():

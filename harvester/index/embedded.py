@@ -22,10 +22,16 @@ short vowels and tatweel are removed and alef/ta marbuta/alef maqsura variants f
 ligatures are NFKC-folded, invisible characters dropped, and a plural s is dropped from Latin-script words
 ("dioxins" finds "dioxin", "PCBs" finds "PCB"). Queries go through the same preparation, and every
 term is passed to FTS5 as a quoted string, so a CJK run is a phrase of characters and nothing a user types
-is ever FTS5 syntax. Each column holds the texts of all languages of that field, one per line; highlights
-are made by FTS5's highlight() with private-use markers on the prepared text, mapped back onto the original
-text (:func:`prepare` keeps, for each character it outputs, where it came from), HTML-escaped, and the
-markers turned into ``<mark>``.
+is ever FTS5 syntax. Each column holds the texts of all languages of that field, one per line, in the order
+of their language tags (:func:`_columns`: the same whatever order the record's dicts come in, so the
+record read back from idx_records, whose keys JSON sorted, gives the very text that was indexed); highlights
+are made by FTS5's highlight() with private-use markers on the prepared text as stored, mapped back onto the
+original text (:func:`prepare` keeps, for each character it outputs, where it came from; the record's texts
+are first lined up with the stored column, :func:`_stored_order`, so an index written with its languages in
+another order is still marked right, and a column that cannot be lined up gets no marks rather than
+misplaced ones), HTML-escaped, and the markers turned into ``<mark>``. A phrase's mark is split where
+punctuation other than a dash, apostrophe or slash stands between its words ("<mark>bifenilos
+policlorados</mark> (<mark>PCB</mark>)").
 
 Ranking is FTS5's bm25 with the columns weighted 10 (title), 4 (description), 2 (keywords), 1 (other);
 records that match only because they hold a chemical the query names score 0; ties go by doc. A text
@@ -215,23 +221,110 @@ def match_expressions(plan: QueryPlan) -> tuple[str, str | None]:
 # ----------------------------------------------------------------------------------------------- highlights
 
 
+def _segments(record: dict) -> list[list[tuple[str, str]]]:
+    """Each text column's segments (lang, text), in the order they are indexed: by language tag (stable, so
+    several texts of one language keep their order). Not the dicts' order: a record read back from
+    idx_records has its keys sorted by JSON, the record that was indexed had them in any order."""
+    segs = text_segments(record)
+    return [sorted(segs[name], key=lambda s: s[0]) for name in TEXT_FIELDS]
+
+
+def _join(segments: list[tuple[str, str]]) -> tuple[str, list[tuple[int, int, str]]]:
+    """Segments as one column's original text (one per line) and their places in it (start, end, lang)."""
+    layout, pos = [], 0
+    for lang, text in segments:
+        layout.append((pos, pos + len(text), lang))
+        pos += len(text) + 1
+    return "\n".join(t for _, t in segments), layout
+
+
 def _columns(record: dict) -> tuple[list[str], list[list[tuple[int, int, str]]]]:
     """Each text column as the original text (segments one per line) and its segments (start, end, lang)."""
     texts, layouts = [], []
-    segs = text_segments(record)
-    for name in TEXT_FIELDS:
-        parts, layout, pos = [], [], 0
-        for lang, text in segs[name]:
-            parts.append(text)
-            layout.append((pos, pos + len(text), lang))
-            pos += len(text) + 1
-        texts.append("\n".join(parts))
+    for segments in _segments(record):
+        text, layout = _join(segments)
+        texts.append(text)
         layouts.append(layout)
     return texts, layouts
 
 
-def _marked_spans(highlighted: str, src: list[int] | None, original_len: int) -> list[tuple[int, int]]:
-    """Spans [start, end) of the original text that highlight() marked in the prepared text."""
+def _stored_order(stored: str, segments: list[tuple[str, str]], budget: int = 10_000) -> list[int] | None:
+    """The order of ``segments`` whose prepared texts, one per line, are ``stored`` (a column as the index
+    holds it); None when no order is. :func:`prepare` works within a line, so a column is its segments
+    prepared one by one and joined."""
+    prepared = [prepare(t)[0] for _, t in segments]
+    if "\n".join(prepared) == stored:
+        return list(range(len(segments)))
+    if not any("\n" in p for p in prepared):        # one line per segment: match the lines
+        lines = stored.split("\n")
+        if len(lines) != len(prepared):
+            return None
+        free: dict[str, list[int]] = {}
+        for i, p in enumerate(prepared):
+            free.setdefault(p, []).append(i)
+        order = []
+        for line in lines:
+            if not free.get(line):
+                return None
+            order.append(free[line].pop(0))
+        return order
+    # a text with line breaks of its own: try the segments that fit at each place, going back when stuck
+    used, order, steps = [False] * len(segments), [], [0]
+
+    def place(pos: int) -> bool:
+        if len(order) == len(segments):
+            return pos == len(stored) + 1
+        steps[0] += 1
+        if steps[0] > budget:
+            return False
+        tried = set()
+        for i, p in enumerate(prepared):
+            if used[i] or p in tried or not stored.startswith(p, pos):
+                continue
+            end = pos + len(p)
+            if end != len(stored) and stored[end] != "\n":
+                continue
+            tried.add(p)                      # segments that prepare alike are interchangeable
+            used[i] = True
+            order.append(i)
+            if place(end + 1):
+                return True
+            used[i] = False
+            order.pop()
+        return False
+
+    return order if place(0) else None
+
+
+def _soft(ch: str) -> bool:
+    """May this character stand between two words of one mark (a phrase's words: "PCB-containing",
+    "South–South", "l'air", "PCDD/PCDF", "bifenilos policlorados")?"""
+    return (ch.isalnum() or ch.isspace() or ch in "'\u2019\u02bc/"
+            or unicodedata.category(ch) in ("Pd", "Mn", "Mc", "Me", "Cf"))
+
+
+def _split_span(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """A marked span of the original text as the parts to mark: cut at characters that do not join words
+    (brackets, quotes, commas, colons...), each part without spaces, dashes or slashes at its ends."""
+    parts, start = [], s
+    for k in range(s, e + 1):
+        if k == e or not _soft(text[k]):
+            a, b = start, k
+            while a < b and not (text[a].isalnum() or _CJK.match(text[a])):
+                a += 1
+            while b > a and (text[b - 1].isspace() or text[b - 1] in "'\u2019\u02bc/"
+                             or unicodedata.category(text[b - 1]) == "Pd"):
+                b -= 1
+            if a < b:
+                parts.append((a, b))
+            start = k + 1
+    return parts
+
+
+def _marked_spans(highlighted: str, src: list[int] | None, original_len: int,
+                  text: str | None = None) -> list[tuple[int, int]]:
+    """Spans [start, end) of the original text that highlight() marked in the prepared text (split at
+    punctuation between words when ``text``, the original, is given)."""
     spans, k, start = [], 0, None
     for piece in re.split(f"([{OPEN}{CLOSE}])", highlighted):
         if piece == OPEN:
@@ -242,18 +335,20 @@ def _marked_spans(highlighted: str, src: list[int] | None, original_len: int) ->
             start = None
         else:
             k += len(piece)
-    if src is None:
+    if src is not None:
+        out = []
+        for s, e in spans:
+            kept = [src[x] for x in range(s, min(e, len(src))) if src[x] >= 0]
+            if not kept:
+                continue
+            # the span ends where the next character that made it into the prepared text begins, so that
+            # characters dropped from the end of a word (a plural s, Arabic vowels) are marked with it
+            end = next((src[x] for x in range(e, len(src)) if src[x] >= 0), None)
+            out.append((kept[0], end if end is not None else original_len))
+        spans = out
+    if text is None:
         return spans
-    out = []
-    for s, e in spans:
-        kept = [src[x] for x in range(s, min(e, len(src))) if src[x] >= 0]
-        if not kept:
-            continue
-        # the span ends where the next character that made it into the prepared text begins, so that
-        # characters dropped from the end of a word (a plural s, Arabic vowels) are marked with it
-        end = next((src[x] for x in range(e, len(src)) if src[x] >= 0), None)
-        out.append((kept[0], end if end is not None else original_len))
-    return out
+    return [part for s, e in spans for part in _split_span(text, s, e)]
 
 
 def _render(text: str, spans: list[tuple[int, int]]) -> str:
@@ -289,14 +384,20 @@ def _window(text: str, spans: list[tuple[int, int]], size: int = SNIPPET_CHARS) 
 
 def highlights_for(record: dict, marked: list[str], lang: str | None = None) -> dict[str, list[str]]:
     """The HTML snippets of each text field, from highlight() output of each FTS column."""
-    texts, layouts = _columns(record)
     want = (lang or "").replace("_", "-").split("-")[0].lower()
     out: dict[str, list[str]] = {}
-    for name, text, layout, hl in zip(TEXT_FIELDS, texts, layouts, marked):
+    for name, segments, hl in zip(TEXT_FIELDS, _segments(record), marked):
         if not hl or OPEN not in hl:
             continue
-        _, src = prepare(text, with_map=True)
-        spans = _marked_spans(hl, src, len(text))
+        stored = hl.replace(OPEN, "").replace(CLOSE, "")
+        order = _stored_order(stored, segments)
+        if order is None:               # the index holds other text than the record's: no marks at all
+            continue
+        text, layout = _join([segments[i] for i in order])
+        prepared, src = prepare(text, with_map=True)
+        if prepared != stored:
+            continue
+        spans = _marked_spans(hl, src, len(text), text)
         snippets: list[tuple[bool, str]] = []
         for seg_start, seg_end, seg_lang in layout:
             inside = [(max(s, seg_start) - seg_start, min(e, seg_end) - seg_start)
@@ -308,7 +409,7 @@ def highlights_for(record: dict, marked: list[str], lang: str | None = None) -> 
             first = bool(want) and seg_lang.replace("_", "-").split("-")[0].lower() == want
             snippets.append((not first, snippet))
         if snippets:
-            snippets.sort(key=lambda s: s[0])  # stable: the interface's language first, then record order
+            snippets.sort(key=lambda s: s[0])  # stable: the interface's language first, then column order
             out[name] = [s for _, s in snippets[:SNIPPETS_PER_FIELD]]
     return out
 

@@ -13,7 +13,7 @@ from collections import Counter
 
 from fastapi import FastAPI, HTTPException, Query as Q, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from .. import __version__
 from ..store import Store
@@ -137,10 +137,27 @@ def create_app(cfg) -> FastAPI:
             raise HTTPException(404, f"no vocabulary {kind!r}; vocabularies: {', '.join(kinds)}")
         return kinds[kind]()
 
-    @app.get("/api/status", summary="Sources, runs and index lag", tags=["status"])
+    @app.get("/api/status", summary="Sources, runs, next scheduled runs and index lag", tags=["status"])
     def api_status():
+        return _status()
+
+    def _status() -> dict:
         from ..status import node_status
-        return node_status(state.cfg, state.store())
+        st = node_status(state.cfg, state.store())
+        scheduler = getattr(app.state, "scheduler", None)
+        nxt = scheduler.next_runs() if scheduler else {}
+        for src in st["sources"]:
+            src["next_run"] = nxt.get(src["id"])
+        st["scheduler"] = "running" if scheduler else "off"
+        return st
+
+    @app.get("/status", summary="Status as a page (or JSON when asked for)", tags=["status"], response_model=None)
+    def status_page(request: Request):
+        st = _status()
+        if "text/html" not in request.headers.get("accept", ""):
+            return JSONResponse(st)
+        from .status_page import render_status
+        return HTMLResponse(render_status(st))
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics", tags=["status"])
     def metrics():
