@@ -202,8 +202,10 @@ def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
         def progress(r):
             if live:  # one line per source, rewritten in place
                 click.echo(f"\r  {r.source}: seen {r.seen}, stored {r.stored}, unchanged {r.unchanged}, "
-                           f"failed {r.failed} ({r.seen / max(r.seconds or 1e-9, 1e-9):.0f}/s)", err=True, nl=False)
+                           f"failed {r.failed}", err=True, nl=False)
         reports, index_error = harvest_and_index(cfg, store, sources or None, full=full, force=force, progress=progress)
+        if live:
+            click.echo("", err=True)
     if as_json:
         _echo_json([r.as_dict() for r in reports])
     else:
