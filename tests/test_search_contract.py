@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import time
+import unicodedata
 
 import pytest
 
@@ -626,3 +628,212 @@ def test_cursor_tokens_round_trip():
     token = encode_cursor("newest", ["2024-01-01T00:00:00Z", "ke:s:1"])
     assert decode_cursor(token, "newest") == ["2024-01-01T00:00:00Z", "ke:s:1"]
     assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
+
+
+# ----------------------------------------------------------------------------------------------- highlight alignment
+# Marks must wrap the words that matched, in the text as harvested, whatever the script, the order of the
+# record's languages, or what the index does to the text (accents, plurals, spaced-out Chinese characters).
+
+MULTI = rec("ke:moe:pcb-esm", {"es": "Gestión ambientalmente racional de los bifenilos policlorados (PCB): experiencias "
+                                     "de Kenya y Uruguay",
+                               "en": "Environmentally Sound Management of Polychlorinated Biphenyls (PCB): Experiences "
+                                     "from Kenya and Uruguay",
+                               "zh": "多氯联苯环境无害化管理技术援助（南南合作）"},
+            type="best_practice", year=2022,
+            description={"zh": "为非洲和亚太地区的发展中国家缔约方提供含多氯联苯（PCB）电气设备清单编制与临时储存方面的"
+                               "技术援助。",
+                         "en": "South–South exchange paper comparing PCB inventories, equipment labelling, interim "
+                               "storage and “safe” disposal of <script>alert('x')</script> transformers.",
+                         "ru": "Инвентаризация ПХБ‑содержащего оборудования — «ПХБ» в трансформаторах",
+                         "ar": "إدارةُ ثنائيات الفينيل متعددة الكلور في المحوّلات الكهربائية",
+                         "es": "Almacenamiento temporal y eliminación de transformadores con PCB en Kenya y Uruguay."},
+            keywords={"es": ["bifenilos policlorados", "cooperación Sur-Sur"], "en": ["PCB", "technical assistance",
+                                                                                     "environmentally sound management"]},
+            chemicals=["pcb"], countries=["KE", "UY"], regions=["africa", "grulac"], languages=["es", "en", "zh"],
+            assistance={"kind": ["technical"], "status": "open", "provider": "Ministère de l'Environnement"})
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+_CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD_RUN = re.compile(r"[^\W_]+")
+
+
+def _fold(text: str) -> str:
+    """Case, accents, Arabic short vowels and letter variants, full-width forms folded (for comparisons)."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c) and c not in "\u0640\u00ad")
+    return text.translate(str.maketrans("أإآٱةىی", "اااايهي"))
+
+
+def _words(text: str) -> list[str]:
+    """The words of a text: runs of Chinese/Japanese characters, and runs of other letters and digits."""
+    out = []
+    for w in _WORD_RUN.findall(_fold(text)):
+        out += [p for p in re.split(f"({_CJK_CHAR.pattern}+)", w) if p]
+    return out
+
+
+def _allowed_words(query: str) -> set[str]:
+    plan = plan_query(query)
+    return {w for t in (*plan.terms, *plan.names) for w in _words(t)}
+
+
+def _is_query_word(word: str, allowed: set[str]) -> bool:
+    """A query word, a word of a chemical name the query names, or a form of one (a plural, a stem)."""
+    for a in allowed:
+        if _CJK_CHAR.match(word):
+            if _CJK_CHAR.match(a) and (a in word or word in a):
+                return True
+        elif word == a:
+            return True
+        else:
+            common = len(os.path.commonprefix([word, a]))
+            if common >= 3 and common >= max(len(word), len(a)) - 3:
+                return True
+    return False
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def assert_marks_aligned(hit: Hit, query: str, record: dict) -> list[str]:
+    """Every snippet of the hit is the record's text, HTML-escaped, with marks around whole query words
+    only. Returns the marked texts."""
+    allowed = _allowed_words(query)
+    texts = _strings(record)
+    marked = []
+    for name, snippets in hit.why["highlights"].items():
+        for snippet in snippets:
+            outside = _MARK.sub("", snippet)
+            assert "<" not in outside and ">" not in outside, snippet          # harvested text stays escaped
+            plain = _plain(snippet)
+            for piece in plain.split("…"):
+                assert not piece or any(piece in t for t in texts), (name, snippet)
+            for m in _MARK.finditer(snippet):
+                inner = html.unescape(m.group(1))
+                words = _words(inner)
+                assert words, (name, snippet)
+                assert all(_is_query_word(w, allowed) for w in words), (name, inner, snippet)
+                before = _plain(snippet[:m.start()])[-1:]
+                after = _plain(snippet[m.end():])[:1]
+                for outer, edge in ((before, inner[:1]), (after, inner[-1:])):
+                    if _CJK_CHAR.match(outer or " ") or _CJK_CHAR.match(edge or " "):
+                        continue
+                    assert not (outer.isalnum() or unicodedata.combining(outer or " ")), \
+                        f"a mark cuts a word: {snippet!r}"
+                marked.append(inner)
+    return marked
+
+
+@pytest.mark.parametrize("query", [
+    "PCB", "PCBs", "多氯联苯", "polychlorinated biphenyls", "bifenilos policlorados", "ПХБ", "Technical assistance",
+    "labelling", "Uruguay", "Kenya transformers", "оборудования", "трансформаторах", "المحولات", "الكهربائية",
+    "电气", "清单", "技术援助", "South-South", "South–South", "gestión", "GESTION", "safe", "script",
+    "environmentally sound management", "1336-36-3"])
+def test_highlights_wrap_exactly_the_matched_words(backend, query):
+    load(backend, [MULTI])
+    [hit] = backend.search(Query(query, limit=MAX_LIMIT)).hits
+    assert hit.why["highlights"], query             # each query's words, or its chemical's names, are in the text
+    assert_marks_aligned(hit, query, MULTI)
+
+
+def test_highlights_mark_the_words_in_each_language_of_a_field(backend):
+    load(backend, [MULTI])
+    hit = backend.search(Query("PCB", limit=MAX_LIMIT)).hits[0]
+    marked = [_fold(m) for m in assert_marks_aligned(hit, "PCB", MULTI)]
+    assert "pcb" in marked
+    for lang, query, word in [("en", "technical", "technical"), ("en", "labelling", "labelling"),
+                              ("zh", "电气", "电气"), ("ru", "оборудования", "оборудования"),
+                              ("es", "transformadores", "transformadores"), ("en", "experiences", "Experiences"),
+                              ("ar", "الكهربائية", "الكهربائية")]:
+        hit = backend.search(Query(query, lang=lang)).hits[0]
+        marked = assert_marks_aligned(hit, query, MULTI)
+        assert any(word in m or m in word for m in marked if len(m) >= 2), (query, hit.why["highlights"])
+    hit = backend.search(Query("safe transformers", lang="en")).hits[0]
+    [desc] = [s for s in hit.why["highlights"]["description"] if "safe" in s]
+    assert "&lt;script&gt;" in desc and "<script>" not in desc and "“<mark>safe</mark>”" in desc
+
+
+def test_highlights_do_not_depend_on_the_order_of_the_languages(backend):
+    reordered = {**MULTI, "id": "ke:moe:pcb-esm-2",
+                 **{f: dict(reversed(list(MULTI[f].items()))) for f in ("title", "description", "keywords")}}
+    load(backend, [MULTI, reordered])
+    for query in ("Kenya", "Uruguay", "电气", "labelling", "оборудования"):   # at most three snippets a field
+        hits = {h.id: h for h in backend.search(Query(query, limit=MAX_LIMIT)).hits}
+        assert len(hits) == 2
+        one, two = hits[MULTI["id"]], hits[reordered["id"]]
+        assert sorted(assert_marks_aligned(one, query, MULTI)) == \
+            sorted(assert_marks_aligned(two, query, reordered))
+        assert {f: sorted(v) for f, v in one.why["highlights"].items()} == \
+               {f: sorted(v) for f, v in two.why["highlights"].items()}
+
+
+def test_highlights_across_the_corpus_stay_aligned(corpus):
+    for query in ("PCB", "多氯联苯", "polychlorobiphényles", "inventory hazardous", "transformers Kenya",
+                  "élimination", "ЗАГРЯЗНИТЕЛИ", "الْكِيمِيائِيَّة", "汚染物質", "モニタリング", "contaminantes orgánicos",
+                  "fake", "private", "Global Environment Facility", "persistent"):
+        for hit in corpus.search(Query(query, limit=MAX_LIMIT)).hits:
+            assert_marks_aligned(hit, query, next(r for r in CORPUS if r["id"] == hit.id))
+
+
+# ----------------------------------------------------------------------------------------------- embedded only
+
+
+def test_embedded_marks_phrases_without_the_punctuation_between_their_words(tmp_path):
+    with EmbeddedBackend(tmp_path / "node.sqlite") as b:
+        load(b, [MULTI])
+        hl = b.search(Query("PCB", lang="es")).hits[0].why["highlights"]
+        assert hl["title"][0] == ("Gestión ambientalmente racional de los <mark>bifenilos policlorados</mark> "
+                                  "(<mark>PCB</mark>): experiencias de Kenya y Uruguay")
+        assert ("Environmentally Sound Management of <mark>Polychlorinated Biphenyls</mark> (<mark>PCB</mark>): "
+                "Experiences from Kenya and Uruguay") in hl["title"]
+        assert "<mark>多氯联苯</mark>环境无害化管理技术援助（南南合作）" in hl["title"]
+        hl = b.search(Query("PCB", lang="zh")).hits[0].why["highlights"]
+        assert hl["description"][0].startswith(
+            "为非洲和亚太地区的发展中国家缔约方提供含<mark>多氯联苯</mark>（<mark>PCB</mark>）电气")
+        hl = b.search(Query("PCB", lang="ru")).hits[0].why["highlights"]
+        assert hl["description"][0] == ("Инвентаризация <mark>ПХБ</mark>‑содержащего оборудования — "
+                                        "«<mark>ПХБ</mark>» в трансформаторах")
+        hl = b.search(Query("PCB", lang="ar")).hits[0].why["highlights"]
+        assert hl["description"][0] == "إدارةُ <mark>ثنائيات الفينيل متعددة الكلور</mark> في المحوّلات الكهربائية"
+        hl = b.search(Query("PCB inventories", lang="en")).hits[0].why["highlights"]
+        assert "comparing <mark>PCB</mark> <mark>inventories</mark>, equipment" in hl["description"][0]
+        hl = b.search(Query("South-South Environnement")).hits[0].why["highlights"]
+        assert hl["description"][0].startswith("<mark>South–South</mark> exchange")
+        assert hl["other"] == ["Ministère de l&#x27;<mark>Environnement</mark>"]
+        assert b.search(Query("cooperación sur-sur")).hits[0].why["highlights"]["keywords"] == \
+            ["<mark>cooperación</mark> <mark>Sur-Sur</mark>"]
+
+
+def test_embedded_highlights_an_index_written_with_the_languages_in_another_order(tmp_path):
+    from harvester.index.embedded import _stored_order
+    with EmbeddedBackend(tmp_path / "node.sqlite") as b:
+        load(b, [MULTI])
+        doc = b.db.execute("SELECT doc FROM idx_docs WHERE id=?", (MULTI["id"],)).fetchone()[0]
+        # the columns as an index made before the languages were sorted holds them: in the record's order
+        cols = ["\n".join(prepare(t)[0] for t in parts) for parts in (
+            list(MULTI["title"].values()), list(MULTI["description"].values()),
+            [v for vs in MULTI["keywords"].values() for v in vs], [MULTI["assistance"]["provider"]])]
+        b.db.execute("DELETE FROM idx_fts WHERE rowid=?", (doc,))
+        b.db.execute("INSERT INTO idx_fts(rowid, title, description, keywords, other) VALUES (?,?,?,?,?)",
+                     (doc, *cols))
+        for query in ("PCB", "Uruguay", "labelling", "电气", "Environnement"):
+            assert_marks_aligned(b.search(Query(query)).hits[0], query, MULTI)
+        hl = b.search(Query("Uruguay", lang="en")).hits[0].why["highlights"]
+        assert hl["title"][0].endswith("from Kenya and <mark>Uruguay</mark>")
+        # a column holding other text than the record's gets no marks rather than misplaced ones
+        b.db.execute("UPDATE idx_fts SET title=? WHERE rowid=?", ("Uruguay " + cols[0], doc))
+        assert "title" not in b.search(Query("Uruguay")).hits[0].why["highlights"]
+    # texts with line breaks of their own are lined up too (going back from a wrong first guess)
+    segments = [("en", "a\nb"), ("fr", "a"), ("es", "b\nc"), ("zh", "b")]
+    for order in ([1, 3, 2, 0], [1, 2, 3, 0], [0, 3, 1, 2]):
+        stored = "\n".join(segments[i][1] for i in order)
+        found_order = _stored_order(stored, segments)
+        assert "\n".join(segments[i][1] for i in found_order) == stored
+    assert _stored_order("x\na", segments) is None and _stored_order("a\nb", segments) is None

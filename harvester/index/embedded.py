@@ -390,13 +390,17 @@ def highlights_for(record: dict, marked: list[str], lang: str | None = None) -> 
         if not hl or OPEN not in hl:
             continue
         stored = hl.replace(OPEN, "").replace(CLOSE, "")
-        order = _stored_order(stored, segments)
-        if order is None:               # the index holds other text than the record's: no marks at all
-            continue
-        text, layout = _join([segments[i] for i in order])
+        text, layout = _join(segments)
         prepared, src = prepare(text, with_map=True)
         if prepared != stored:
-            continue
+            # written with the languages in another order (an index made before they were sorted)
+            order = _stored_order(stored, segments)
+            if order is None:           # the index holds other text than the record's: no marks at all
+                continue
+            text, layout = _join([segments[i] for i in order])
+            prepared, src = prepare(text, with_map=True)
+            if prepared != stored:
+                continue
         spans = _marked_spans(hl, src, len(text), text)
         snippets: list[tuple[bool, str]] = []
         for seg_start, seg_end, seg_lang in layout:
