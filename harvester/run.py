@@ -187,6 +187,7 @@ def _apply_deletions(store: Store, spec: dict, source, seen: set[str], report: R
         else:
             doomed |= live - seen
     if not doomed:
+        store.clear_pending_deletes(sid)   # tombstones of records never held here
         return
     share = len(doomed) / len(live)
     if share > limit and not force:
@@ -197,3 +198,4 @@ def _apply_deletions(store: Store, spec: dict, source, seen: set[str], report: R
         return
     res = store.apply_batch([Item(sid, i) for i in sorted(doomed)])
     report.deleted += res.deleted
+    store.clear_pending_deletes(sid)

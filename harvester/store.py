@@ -119,12 +119,12 @@ class BatchResult:
     failed: int = 0
 
 
-def record_hash(record: dict, raw: str) -> str:
-    """What makes two versions different: the record (but not when it was harvested) and the payload."""
-    body = {k: v for k, v in record.items() if k != "harvested"}
-    h = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode())
-    h.update(raw.encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
+def record_hash(record: dict) -> str:
+    """What makes two versions different: the mapped record, but not when it was harvested nor the path it
+    came by (the same record reaching a node by two paths is one record, not a change). A payload change
+    that maps to the same record is not a change either."""
+    body = {k: v for k, v in record.items() if k not in ("harvested", "path")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 NATIVE_FORMAT = "pops"
@@ -189,8 +189,8 @@ class Store:
         and (optionally) move the source's checkpoint, all in one transaction. Re-applying the same batch
         changes nothing (idempotent by id and content)."""
         result = BatchResult()
-        now = utcnow()
         with self.transaction() as db:
+            now = utcnow()  # taken under the write lock, so `changed` never goes back in time
             seq = self._next_seq()
             for it in items:
                 if it.deleted:
@@ -203,9 +203,14 @@ class Store:
                     db.execute("DELETE FROM pending_deletes WHERE source=? AND identifier=?", (it.source, it.identifier))
                     continue
                 rec = it.record
-                h = record_hash(rec, it.raw)
-                row = db.execute("SELECT hash, deleted, format FROM records WHERE id=?", (rec["id"],)).fetchone()
-                if row and not row["deleted"] and (row["hash"] == h or _native_wins(row["format"], it.format)):
+                h = record_hash(rec)
+                row = db.execute("SELECT hash, deleted, format, source, json_array_length(record, '$.path') AS hops "
+                                 "FROM records WHERE id=?", (rec["id"],)).fetchone()
+                shorter = row is not None and len(rec.get("path", ())) < (row["hops"] or 0)
+                # a stale copy from another path: the very version another source deleted does not come back
+                stale = row is not None and row["deleted"] and row["hash"] == h and row["source"] != it.source
+                if stale or (row and not row["deleted"] and ((row["hash"] == h and not shorter)
+                                                             or _native_wins(row["format"], it.format))):
                     result.unchanged += 1
                 else:
                     db.execute(
@@ -237,6 +242,9 @@ class Store:
     def pending_deletes(self, source: str) -> list[Item]:
         rows = self.db.execute("SELECT identifier, datestamp FROM pending_deletes WHERE source=?", (source,))
         return [Item(source, r["identifier"], datestamp=r["datestamp"]) for r in rows]
+
+    def clear_pending_deletes(self, source: str) -> None:
+        self.db.execute("DELETE FROM pending_deletes WHERE source=?", (source,))
 
     def tombstone_ids(self, source: str, identifiers: Iterable[str]) -> int:
         return self.apply_batch([Item(source, i) for i in identifiers]).deleted

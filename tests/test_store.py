@@ -143,3 +143,22 @@ def test_native_version_is_not_overwritten_by_a_crosswalked_one(store):
     assert store.get("ke:s:1")["title"] == {"en": "Native"}
     store.apply_batch([Item("s-pops", "1", rec(1, title={"en": "Native v2"}), raw="<pops/>", format="pops")])
     assert store.get("ke:s:1")["title"] == {"en": "Native v2"}
+
+
+def test_same_record_by_two_paths_is_one_record_and_prefers_the_shorter_path(store):
+    direct = Item("from-ke", "oai:ke:1", rec(1, path=["ke", "global"]), format="pops")
+    via_tz = Item("from-tz", "oai:tz:1", rec(1, path=["ke", "tz", "global"]), format="pops")
+    store.apply_batch([via_tz])
+    assert store.apply_batch([direct]).stored == 1, "the shorter path replaces the longer one"
+    assert store.row("ke:s:1")["source"] == "from-ke"
+    assert store.apply_batch([via_tz]).unchanged == 1, "the longer path changes nothing"
+    assert store.get("ke:s:1")["path"] == ["ke", "global"]
+
+
+def test_a_deleted_version_is_not_revived_by_a_stale_copy_from_another_path(store):
+    store.apply_batch([Item("from-ke", "oai:ke:1", rec(1, path=["ke", "global"]), format="pops")])
+    store.tombstone_ids("from-ke", ["oai:ke:1"])
+    assert store.apply_batch([Item("from-tz", "oai:tz:1", rec(1, path=["ke", "tz", "global"]), format="pops")]).unchanged == 1
+    assert store.get("ke:s:1") is None
+    newer = rec(1, path=["ke", "tz", "global"], datestamp="2025-01-01T00:00:00Z")
+    assert store.apply_batch([Item("from-tz", "oai:tz:1", newer, format="pops")]).stored == 1, "a new version does"
