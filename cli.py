@@ -364,6 +364,21 @@ def _print_results(res, lang):
         click.echo(f"more: --cursor {res.next_cursor}")
 
 
+def _print_federated(out: dict, lang, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    for n in out["nodes"]:
+        detail = f"{n.get('total', 0)} hits" if n["status"] == "answered" else (n.get("error") or "")
+        click.echo(f"  {n['id']:16} {n['status']:10} {detail}  {n.get('ms', 0):.0f} ms")
+    if out.get("partial"):
+        click.echo("partial results: not every node answered", err=True)
+    click.echo(f"{out['total']} records{' (estimate)' if out.get('total_is_estimate') else ''}")
+    for i, hit in enumerate(out["results"], 1):
+        title = hit["title"].get(lang or "en") or next(iter(hit["title"].values()), hit["id"])
+        click.echo(f"{i:3}. {title}\n     id {hit['id']}  [{', '.join(hit.get('nodes', []))}]")
+
+
 @main.command("search")
 @click.argument("query", required=False, default="")
 @click.option("--filter", "-f", "filters", multiple=True, metavar="FIELD:VALUE",
@@ -375,9 +390,11 @@ def _print_results(res, lang):
 @click.option("--limit", default=10, show_default=True, help="Results per page (at most 100).")
 @click.option("--offset", default=0, help="Skip this many results.")
 @click.option("--cursor", help="Continue after a previous page (its next_cursor): deep paging.")
+@click.option("--federated", is_flag=True, help="Search this node and its peers in parallel, each within its timeout.")
+@click.option("--budget", type=float, help="With --federated: the whole search's time limit, in seconds.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"total", "results", "facets", "next_cursor", "query_chemicals"}.')
 @pass_ctx
-def search_cmd(c: Ctx, query, filters, facets, lang, sort, limit, offset, cursor, as_json):
+def search_cmd(c: Ctx, query, filters, facets, lang, sort, limit, offset, cursor, federated, budget, as_json):
     """Search this node's index. QUERY is taken as words, never as query syntax; a chemical named in any
     of the six UN languages, by abbreviation or CAS number, also finds records about it in other languages."""
     from harvester import index
@@ -387,6 +404,15 @@ def search_cmd(c: Ctx, query, filters, facets, lang, sort, limit, offset, cursor
         q = q.checked()
     except ValueError as exc:
         raise click.BadParameter(str(exc))
+    if federated:
+        from harvester.node.app import NodeState
+        from harvester.node.federation import federated_search
+        try:
+            out = federated_search(NodeState(c.cfg), q, budget=budget)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc))
+        _print_federated(out, lang, as_json)
+        sys.exit(0 if any(n["status"] == "answered" for n in out["nodes"]) else EXIT_FAILED)
     with c.store() as store:
         try:
             with index.open_backend(c.cfg, store) as backend:

@@ -114,3 +114,18 @@ def test_an_unreachable_index_never_stops_a_harvest(tmp_path):
     assert "the index is behind the store" in r.stderr
     st = json.loads(invoke("--config", cfg, "status", "--json").output)
     assert st["records"] >= 45 and "error" in st["index"]
+
+
+def test_federated_search_from_the_cli_with_a_dead_peer(tmp_path):
+    shutil.copy(ROOT / "node_config.yaml", tmp_path / "node_config.yaml")
+    shutil.copytree(SAMPLES, tmp_path / "samples")
+    cfg = str(tmp_path / "node_config.yaml")                 # its peer, 127.0.0.1:8090, is not running
+    assert invoke("--config", cfg, "harvest").exit_code == 0
+    r = invoke("--config", cfg, "search", "PCB", "--federated", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    status = {n["id"]: n["status"] for n in out["nodes"]}
+    assert status == {"ke": "answered", "secretariat": "failed"}
+    assert out["total"] > 5 and out["partial"] is True
+    r = invoke("--config", cfg, "search", "PCB", "--federated", "--cursor", "abc")
+    assert r.exit_code == 2 and "cursor paging is per node" in r.output

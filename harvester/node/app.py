@@ -108,14 +108,14 @@ def create_app(cfg) -> FastAPI:
             query = query.checked()
         except ValueError as exc:
             raise HTTPException(400, str(exc))
-        if scope == "federation":
-            from .federation import federated_search
-            out = federated_search(state, query)
-        else:
-            try:
+        try:
+            if scope == "federation":
+                from .federation import federated_search
+                out = federated_search(state, query)
+            else:
                 out = state.index().search(query).as_json()
-            except ValueError as exc:
-                raise HTTPException(400, str(exc))
+        except ValueError as exc:
+            raise HTTPException(400, str(exc))
         state.observe_search(time.perf_counter() - t0, scope)
         return out
 
