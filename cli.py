@@ -278,6 +278,44 @@ def errors_cmd(c: Ctx, source, as_json, limit):
     click.echo("retry one with: pops-chm harvest --replay SOURCE:IDENTIFIER")
 
 
+# ---------------------------------------------------------------- assistance
+
+@main.command("match")
+@click.argument("record_id")
+@click.option("--local", is_flag=True, help="Only this node's records (by default the federated peers too).")
+@click.option("--on", "on", metavar="YYYY-MM-DD", help="Judge deadlines as of this day (default today, UTC).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the shape of /api/assistance/{id}/matches).")
+@pass_ctx
+def match_cmd(c: Ctx, record_id, local, on, as_json):
+    """Rank the assistance sources that fit an assistance request (or, for a source, the open requests it
+    could answer), across this node and its peers; each match says why it fits."""
+    from datetime import date
+    from harvester.assistance import NotAssistance, RecordNotFound, find_matches
+    try:
+        today = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise click.BadParameter(f"{on!r} is not a date (YYYY-MM-DD)", param_hint="--on")
+    try:
+        out = find_matches(c.cfg, record_id, federated=not local, today=today)
+    except RecordNotFound:
+        click.echo(f"no record {record_id!r} on this node or its peers", err=True)
+        sys.exit(EXIT_FAILED)
+    except NotAssistance as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_FAILED)
+    if as_json:
+        _echo_json(out)
+        return
+    click.echo(f"{len(out['matches'])} matches for {out['record']} ({out['type']})")
+    for m in out["matches"]:
+        click.echo(f"{m['score']:5.1f}  {m['title']}  [{m['node']}]  {m.get('deadline') or ''} {m.get('status') or ''}")
+        for reason in m["reasons"]:
+            click.echo(f"         - {reason}")
+    for n in out.get("nodes", []):
+        if n["status"] != "answered":
+            click.echo(f"node {n['id']}: {n['status']}", err=True)
+
+
 # ---------------------------------------------------------------- serve and schedule
 
 def _default_port(cfg) -> int:

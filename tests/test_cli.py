@@ -129,3 +129,20 @@ def test_federated_search_from_the_cli_with_a_dead_peer(tmp_path):
     assert out["total"] > 5 and out["partial"] is True
     r = invoke("--config", cfg, "search", "PCB", "--federated", "--cursor", "abc")
     assert r.exit_code == 2 and "cursor paging is per node" in r.output
+
+
+def test_match_command_ranks_sources_for_the_sample_pcb_request(tmp_path):
+    shutil.copy(ROOT / "node_config.yaml", tmp_path / "node_config.yaml")
+    shutil.copytree(SAMPLES, tmp_path / "samples")
+    cfg = str(tmp_path / "node_config.yaml")
+    assert invoke("--config", cfg, "harvest").exit_code == 0
+    reqs = json.loads(invoke("--config", cfg, "search", "-f", "type:assistance_request", "PCB", "--json").output)["results"]
+    assert reqs, "the samples hold a PCB assistance request"
+    r = invoke("--config", cfg, "match", reqs[0]["id"], "--local", "--on", "2026-06-01", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["type"] == "assistance_request" and len(out["matches"]) >= 1
+    assert all(m["status"] != "closed" for m in out["matches"])
+    assert any(reason.startswith("eligible") for reason in out["matches"][0]["reasons"])
+    r = invoke("--config", cfg, "match", "ke:nothing:here", "--local")
+    assert r.exit_code == 1 and "no record" in r.stderr
