@@ -381,6 +381,16 @@ def _filters(values) -> dict:
     return out
 
 
+def _terminal_snippet(html_snippet: str) -> str:
+    """A highlight snippet (escaped HTML with <mark>) as terminal text: matches in bold, or [in brackets]."""
+    import html
+    import re
+    bold = sys.stdout.isatty()
+    marked = re.sub(r"<mark>(.*?)</mark>", lambda m: click.style(m.group(1), bold=True) if bold else f"[{m.group(1)}]",
+                    html_snippet)
+    return html.unescape(marked)
+
+
 def _print_results(res, lang):
     from harvester import vocab
     click.echo(f"{res.total} records" + (f" (query names: {', '.join(res.query_chemicals)})" if res.query_chemicals else ""))
@@ -393,7 +403,7 @@ def _print_results(res, lang):
         if hit.why.get("chemicals"):
             why.append("chemical " + ", ".join(hit.why["chemicals"]))
         for field, snippets in hit.why.get("highlights", {}).items():
-            why.append(f"{field}: " + " … ".join(snippets)[:160])
+            why.append(f"{field}: " + _terminal_snippet(" … ".join(snippets))[:160])
         if why:
             click.echo("     matched: " + "; ".join(why))
     for field, counts in res.facets.items():
