@@ -316,6 +316,27 @@ def match_cmd(c: Ctx, record_id, local, on, as_json):
             click.echo(f"node {n['id']}: {n['status']}", err=True)
 
 
+# ---------------------------------------------------------------- indicators
+
+@main.command("report")
+@click.option("--from", "since", metavar="DATE", help="Start of the period (YYYY-MM-DD, UTC).")
+@click.option("--until", metavar="DATE", help="End of the period (YYYY-MM-DD, inclusive).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "csv"]), default="md", show_default=True)
+@click.option("--lang", default="en", show_default=True, help="Language of the labels.")
+@pass_ctx
+def report_cmd(c: Ctx, since, until, fmt, lang):
+    """The clearing-house indicators: records by type, chemical, country, region, language and node and their
+    growth; providers active and failing; harvest success; completeness; searches per month and the share with
+    no hits; information gaps; assistance sources and requests, and the share of requests with an open match."""
+    from harvester.report import indicators, render
+    with c.store() as store:
+        try:
+            ind = indicators(store, since, until)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc))
+    click.echo(render({"node": c.cfg.node["id"], **ind}, fmt, lang=lang), nl=False)
+
+
 # ---------------------------------------------------------------- serve and schedule
 
 def _default_port(cfg) -> int:
@@ -470,6 +491,9 @@ def search_cmd(c: Ctx, query, filters, facets, lang, sort, limit, offset, cursor
         except Exception as exc:
             click.echo(f"search failed: {exc}", err=True)
             sys.exit(EXIT_FAILED)
+        if not q.offset and not q.cursor:
+            from harvester.searchlog import log_search
+            log_search(store, q, res.total, "local", "cli")
     if as_json:
         click.echo(json.dumps(res.as_json(), ensure_ascii=False))
     else:

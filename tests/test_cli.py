@@ -146,3 +146,21 @@ def test_match_command_ranks_sources_for_the_sample_pcb_request(tmp_path):
     assert any(reason.startswith("eligible") for reason in out["matches"][0]["reasons"])
     r = invoke("--config", cfg, "match", "ke:nothing:here", "--local")
     assert r.exit_code == 1 and "no record" in r.stderr
+
+
+def test_report_counts_records_and_logged_searches(tmp_path):
+    shutil.copy(ROOT / "node_config.yaml", tmp_path / "node_config.yaml")
+    shutil.copytree(SAMPLES, tmp_path / "samples")
+    cfg = str(tmp_path / "node_config.yaml")
+    assert invoke("--config", cfg, "harvest").exit_code == 0
+    invoke("--config", cfg, "search", "PCB")
+    invoke("--config", cfg, "search", "zzzz-nothing-here")
+    rep = json.loads(invoke("--config", cfg, "report", "--format", "json").output)
+    st = json.loads(invoke("--config", cfg, "status", "--json").output)
+    assert rep["records"]["total"] == st["records"]
+    assert rep["searches"]["total"] == 2 and rep["searches"]["no_hits"] == 1
+    assert rep["gaps"][0]["query"] == "zzzz-nothing-here"
+    md = invoke("--config", cfg, "report").output
+    assert md.startswith("#") and "zzzz-nothing-here" in md
+    csv = invoke("--config", cfg, "report", "--format", "csv").output
+    assert csv.splitlines()[0] == "section,key,value"

@@ -97,7 +97,7 @@ def create_app(cfg) -> FastAPI:
                    sort: str = Q("relevance", pattern="^(relevance|newest|oldest|title)$"),
                    limit: int = Q(10, ge=0, le=100), offset: int = Q(0, ge=0, le=1_000_000),
                    cursor: str | None = Q(None, max_length=2000), lang: str | None = Q(None, max_length=35),
-                   scope: str = Q("local", pattern="^(local|federation)$")):
+                   scope: str = Q("local", pattern="^(local|federation)$"), request: Request = None):
         """Same result shape as `pops-chm search --json`:
         `{"total", "results", "facets", "next_cursor", "query_chemicals"}` (plus `"nodes"` with scope=federation)."""
         from ..index import Query
@@ -117,6 +117,9 @@ def create_app(cfg) -> FastAPI:
         except ValueError as exc:
             raise HTTPException(400, str(exc))
         state.observe_search(time.perf_counter() - t0, scope)
+        if offset == 0 and not cursor and (request is None or "suggest" not in request.query_params):
+            from ..searchlog import log_search  # first pages only; title suggestions are not searches
+            log_search(state.store(), query, out.get("total") if isinstance(out, dict) else 0, scope, "api")
         return out
 
     @app.get("/api/records/{record_id:path}", summary="One record", tags=["search"])

@@ -482,6 +482,9 @@ def search_page(request: Request):
         observe = getattr(state, "observe_search", None)
         if observe:
             observe(time.perf_counter() - t0, sp.scope)
+        if not sp.start:
+            from ..searchlog import log_search  # first pages only: paging on is the same search
+            log_search(state.store(), query, out.get("total") if isinstance(out, dict) else 0, sp.scope, "web")
         if sp.scope == "local" and isinstance(out, dict):
             out["facets"] = dict(out.get("facets") or {}, **own_field_facets(state, query))
     out = out if isinstance(out, dict) else {}

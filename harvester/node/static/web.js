@@ -50,7 +50,7 @@
     asked = words;
     if (pending && pending.abort) pending.abort();
     pending = window.AbortController ? new AbortController() : null;
-    var url = cfg.api + "?q=" + encodeURIComponent(words) + "&limit=5&lang=" + encodeURIComponent(cfg.lang);
+    var url = cfg.api + "?q=" + encodeURIComponent(words) + "&limit=5&suggest=1&lang=" + encodeURIComponent(cfg.lang);
     fetch(url, { headers: { Accept: "application/json" }, signal: pending ? pending.signal : undefined })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) { show(data, words); })
