@@ -222,6 +222,15 @@ def _semantic_problems(path: Path, data: dict) -> list[str]:
             out.append((_line(data, where + ["path"]), f"sources[{i}] ({sid}): give `url` or `path`, not both"))
         if src["type"] == "oaipmh" and "metadata_prefix" not in src:
             out.append((line, f"sources[{i}] ({sid}): an oaipmh source needs `metadata_prefix`"))
+        if src["type"] in ("csw", "odata") and not has_url:
+            out.append((line, f"sources[{i}] ({sid}): a {src['type']} source needs `url`"))
+        if src["type"] == "odata" and "entity" not in src:
+            out.append((line, f"sources[{i}] ({sid}): an odata source needs `entity` (documents, decisions, meetings, contacts, national_reports)"))
+        for key, types in (("output_schema", ("csw",)), ("constraint", ("csw",)), ("method", ("csw",)),
+                           ("page_size", ("csw", "odata")), ("entity", ("odata",)), ("select", ("odata",)),
+                           ("expand", ("odata",)), ("modified_field", ("odata",))):
+            if key in src and src["type"] not in types:
+                out.append((_line(data, where + [key]), f"sources[{i}].{key}: only for {' and '.join(types)} sources"))
         if src["type"] in ("xml", "rdf") and "format" not in src:
             out.append((line, f"sources[{i}] ({sid}): an {src['type']} source needs `format` (the crosswalk to map it with)"))
         fmt = src.get("format") or src.get("metadata_prefix")

@@ -55,8 +55,18 @@ class RunReport:
         return d
 
 
+def format_of(spec: dict) -> str:
+    """The crosswalk a source's records are mapped with: its `format`, else its OAI metadataPrefix, else the
+    one its protocol implies (CSW: ISO 19139 or Dublin Core; OData: the InforMEA entities)."""
+    if spec.get("format") or spec.get("metadata_prefix"):
+        return spec.get("format") or spec["metadata_prefix"]
+    if spec["type"] == "csw":
+        return "oai_dc" if spec.get("output_schema") == "csw-record" else "iso19139"
+    return "informea"
+
+
 def crosswalk_for(spec: dict) -> crosswalks.Crosswalk:
-    name = spec.get("format") or spec.get("metadata_prefix")
+    name = format_of(spec)
     if name == "xpath":
         from .crosswalks.xpath import make_xpath_crosswalk
         return make_xpath_crosswalk(spec["xpath"])

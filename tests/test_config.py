@@ -56,7 +56,7 @@ def test_unset_env_gives_no_token(tmp_path, monkeypatch):
 
 def test_bad_type_is_reported_at_its_line(tmp_path):
     p, probs = problems_of(tmp_path, GOOD.replace("type: oaipmh", "type: ftp"))
-    assert probs == [f"{p}:7: sources[0].type: 'ftp' is not one of ['oaipmh', 'xml', 'rdf']"]
+    assert probs == [f"{p}:7: sources[0].type: 'ftp' is not one of ['oaipmh', 'xml', 'rdf', 'csw', 'odata']"]
 
 
 def test_unknown_key_is_an_error_at_its_own_line(tmp_path):

@@ -23,7 +23,7 @@ class Crosswalk:
 
 
 _REGISTRY: dict[str, Crosswalk] = {}
-_MODULES = ("pops", "oai_dc", "iso19139", "dcat", "xpath")
+_MODULES = ("pops", "oai_dc", "iso19139", "dcat", "xpath", "informea")
 
 
 def register(cw: Crosswalk) -> Crosswalk:

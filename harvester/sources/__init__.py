@@ -33,4 +33,10 @@ def open_source(spec: dict, cfg, state: dict, full: bool = False, fetcher: Fetch
     if kind == "rdf":
         from .rdf import RDFSource
         return RDFSource(spec, cfg, state, full, fetcher)
+    if kind == "csw":
+        from .csw import CSWSource
+        return CSWSource(spec, cfg, state, full, fetcher)
+    if kind == "odata":
+        from .odata import ODataSource
+        return ODataSource(spec, cfg, state, full, fetcher)
     raise SourceError(f"source {spec['id']}: unknown type {kind!r}")
