@@ -17,7 +17,9 @@ def invoke(*args, **kw):
 
 
 @pytest.mark.parametrize("cmd", [[], ["config"], ["config", "check"], ["map"], ["vocab"], ["vocab", "lookup"],
-                                 ["harvest"], ["status"], ["errors"], ["formats"]])
+                                 ["harvest"], ["status"], ["errors"], ["formats"], ["search"], ["reindex"],
+                                 ["match"], ["report"], ["serve"], ["schedule"], ["solr"], ["solr", "start"],
+                                 ["solr", "init"], ["solr", "stop"], ["solr", "status"]])
 def test_help_everywhere(cmd):
     r = invoke(*cmd, "--help")
     assert r.exit_code == 0 and "Usage:" in r.output
