@@ -210,6 +210,11 @@ class Results:
 # ----------------------------------------------------------------------------------------------- backend
 
 
+class SearchUnavailable(RuntimeError):
+    """The search engine could not be reached or failed to answer (Solr down, a timeout, ZooKeeper lost);
+    the message names where. Never raised for what a user typed."""
+
+
 class Backend(ABC):
     """A search index of POPs records. Use it as a context manager, or call close()."""
 
@@ -272,7 +277,7 @@ def open_backend(cfg, store=None) -> Backend:
         return EmbeddedBackend(path)
     if kind == "solr":
         from .solr import SolrBackend
-        return SolrBackend(cfg.index.get("solr") or {})
+        return SolrBackend(cfg.index.get("solr") or {}, store=store)
     raise ValueError(f"unknown index backend {kind!r} (known: embedded, solr)")
 
 
@@ -318,7 +323,12 @@ def catch_up(backend: Backend, store, batch_size: int = 500, commit_every: int =
 
 def rebuild(backend: Backend, store, batch_size: int = 500,
             progress: Callable[[int, int], None] | None = None) -> int:
-    """Empty the index and index every live record of the store again. Returns the changes applied."""
+    """Index every live record of the store again. Returns the changes applied. A backend that offers
+    ``rebuild_swap(store, progress=None)`` builds the new index beside the old one and switches to it when it
+    is complete, so searches never see an empty or half-built index; otherwise the index is emptied first."""
+    swap = getattr(backend, "rebuild_swap", None)
+    if swap is not None:
+        return swap(store, progress=progress)
     backend.clear()
     backend.commit()
     return catch_up(backend, store, batch_size=batch_size, progress=progress)
