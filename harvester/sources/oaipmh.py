@@ -163,6 +163,7 @@ class OAIPMHSource:
         if checkpoint and checkpoint.get("params"):
             initial = checkpoint["params"]            # the increment a killed run was reading
             self.started = checkpoint.get("started")
+            self.problems.extend(checkpoint.get("gaps", []))   # gaps seen before the crash still count
         params = dict(checkpoint["page"]) if checkpoint and checkpoint.get("page") else dict(initial)
         restarted = False
         seen_tokens: set[str] = set()
@@ -199,7 +200,7 @@ class OAIPMHSource:
                                      f"{cursor - prev[2]}; records may be missing")
             if not token and size is not None and cursor is not None and cursor + len(recs) < size:
                 self.problems.append(f"{where}: the list ended after {cursor + len(recs)} of {size} records")
-            resume = {"params": initial, "page": params, "started": self.started}
+            resume = {"params": initial, "page": params, "started": self.started, "gaps": list(self.problems)}
             for raw in recs:
                 if raw.datestamp and (self.max_datestamp is None or raw.datestamp > self.max_datestamp):
                     self.max_datestamp = raw.datestamp
