@@ -382,6 +382,23 @@ def _window(text: str, spans: list[tuple[int, int]], size: int = SNIPPET_CHARS) 
     return ("…" if start else "") + _render(text[start:end], inner) + ("…" if end < len(text) else "")
 
 
+def field_snippets(name: str, text: str, layout, spans, want: str | None) -> list[str]:
+    """The HTML snippets of one text field: each language segment holding marked spans, rendered whole
+    (title, keywords) or as a window around the marks; the interface's language first, then field order."""
+    snippets: list[tuple[bool, str]] = []
+    for seg_start, seg_end, seg_lang in layout:
+        inside = [(max(s, seg_start) - seg_start, min(e, seg_end) - seg_start)
+                  for s, e in spans if e > seg_start and s < seg_end]
+        if not inside:
+            continue
+        seg = text[seg_start:seg_end]
+        snippet = _render(seg, inside) if name in ("title", "keywords") else _window(seg, inside)
+        first = bool(want) and seg_lang.replace("_", "-").split("-")[0].lower() == want
+        snippets.append((not first, snippet))
+    snippets.sort(key=lambda s: s[0])  # stable
+    return [s for _, s in snippets[:SNIPPETS_PER_FIELD]]
+
+
 def highlights_for(record: dict, marked: list[str], lang: str | None = None) -> dict[str, list[str]]:
     """The HTML snippets of each text field, from highlight() output of each FTS column."""
     want = (lang or "").replace("_", "-").split("-")[0].lower()
@@ -402,19 +419,9 @@ def highlights_for(record: dict, marked: list[str], lang: str | None = None) -> 
             if prepared != stored:
                 continue
         spans = _marked_spans(hl, src, len(text), text)
-        snippets: list[tuple[bool, str]] = []
-        for seg_start, seg_end, seg_lang in layout:
-            inside = [(max(s, seg_start) - seg_start, min(e, seg_end) - seg_start)
-                      for s, e in spans if e > seg_start and s < seg_end]
-            if not inside:
-                continue
-            seg = text[seg_start:seg_end]
-            snippet = _render(seg, inside) if name in ("title", "keywords") else _window(seg, inside)
-            first = bool(want) and seg_lang.replace("_", "-").split("-")[0].lower() == want
-            snippets.append((not first, snippet))
+        snippets = field_snippets(name, text, layout, spans, want)
         if snippets:
-            snippets.sort(key=lambda s: s[0])  # stable: the interface's language first, then column order
-            out[name] = [s for _, s in snippets[:SNIPPETS_PER_FIELD]]
+            out[name] = snippets
     return out
 
 

@@ -68,7 +68,7 @@ import requests
 
 from . import (FACET_LIMIT, TEXT_FIELDS, Backend, Hit, Query, QueryPlan, Results, SearchUnavailable,
                decode_cursor, encode_cursor, hit_from_record, plan_query, sort_date, to_document)
-from .embedded import SNIPPETS_PER_FIELD, _join, _render, _segments, _split_span, _window
+from .embedded import _join, _segments, _split_span, field_snippets
 
 META_SEQ = "index.solr.seq:"
 DEFAULT_TIMEOUT = 30.0
@@ -425,19 +425,9 @@ def highlights_from_solr(record: dict, fields: dict, lang: str | None = None) ->
         if not spans or not text.startswith(plain):      # the index holds other text: no marks at all
             continue
         spans = [part for s, e in spans for part in _split_span(text, s, e)]
-        snippets: list[tuple[bool, str]] = []
-        for seg_start, seg_end, seg_lang in layout:
-            inside = [(max(s, seg_start) - seg_start, min(e, seg_end) - seg_start)
-                      for s, e in spans if e > seg_start and s < seg_end]
-            if not inside:
-                continue
-            seg = text[seg_start:seg_end]
-            snippet = _render(seg, inside) if name in ("title", "keywords") else _window(seg, inside)
-            first = bool(want) and seg_lang.replace("_", "-").split("-")[0].lower() == want
-            snippets.append((not first, snippet))
+        snippets = field_snippets(name, text, layout, spans, want)
         if snippets:
-            snippets.sort(key=lambda s: s[0])
-            out[name] = [s for _, s in snippets[:SNIPPETS_PER_FIELD]]
+            out[name] = snippets
     return out
 
 
