@@ -4,7 +4,9 @@ inputs to the crosswalks, and hostile inputs through the whole path (harvest, st
 The short version runs in CI (well under a minute). The long version (20 seeds x 5,000 records, 20 kills,
 10,000 records under 8 searchers, the whole corpus fuzzed with 200 mutations per file) runs by hand:
 
-    POPS_CHM_LONG=1 .venv/bin/python -m pytest tests/test_reliability.py
+    .venv/bin/python -m pytest -m slow tests/test_reliability.py
+
+(the project's pytest options leave out tests marked `slow` unless `-m slow` is given).
 
 Counts are exact. Under random faults (503, dropped connections, pages cut short, bad resumption tokens,
 duplicates across pages, truncated pages, responses slower than the timeout) runs are repeated until one
@@ -49,8 +51,6 @@ from .oaiserver import (DC_NS, OAI_DC_NS, OAI_NS, Fault, GeneratedSource, OAISer
                         bad_resumption_token, drop_connection, duplicate_across_pages, http_500, http_503, make_records,
                         malformed_page, slow, truncated_page)
 
-LONG = os.environ.get("POPS_CHM_LONG") == "1"
-long_only = pytest.mark.skipif(not LONG, reason="long version: set POPS_CHM_LONG=1")
 slow_mark = pytest.mark.slow
 
 SID = "src"
@@ -234,7 +234,6 @@ def test_a_short_page_followed_by_a_failed_run_is_not_forgotten(tmp_path):
 
 
 @slow_mark
-@long_only
 @pytest.mark.parametrize("seed", range(100, 120))
 def test_random_faults_exact_counts_long(tmp_path, seed):
     kinds = check_random_fault_harvest(tmp_path, seed, n=5000, page_size=50, with_bad_chars=(seed % 2 == 0))
@@ -293,7 +292,6 @@ def test_sigkill_at_random_points(tmp_path):
 
 
 @slow_mark
-@long_only
 def test_sigkill_at_random_points_long(tmp_path):
     assert check_kills(tmp_path, seed=8, n=4000, kills=20) >= 10
 
@@ -361,7 +359,6 @@ def test_concurrent_searches_while_harvesting(tmp_path):
 
 
 @slow_mark
-@long_only
 def test_concurrent_searches_while_harvesting_long(tmp_path):
     check_concurrent(tmp_path, n=10000, searchers=8)
 
@@ -579,7 +576,6 @@ def test_fuzzed_corpus_never_crashes(case, fmt):
 
 
 @slow_mark
-@long_only
 @pytest.mark.corpus
 @pytest.mark.parametrize("case,fmt", _fuzz_params(sample=False), ids=lambda v: v)
 def test_fuzzed_corpus_never_crashes_long(case, fmt):
