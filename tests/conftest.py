@@ -31,3 +31,30 @@ def valid_record(**over) -> dict:
 @pytest.fixture
 def record():
     return valid_record()
+
+
+ADMIN_TOKEN = "t0ken-for-tests"
+
+
+def copy_sample_node(d: Path, token: str | None = None) -> Path:
+    """A copy of the bundled node (config and samples) in folder d; returns its config file."""
+    import shutil
+    shutil.copytree(ROOT / "samples", d / "samples")
+    text = (ROOT / "node_config.yaml").read_text()
+    if token:
+        text = text.replace("${POPS_CHM_ADMIN_TOKEN}", token)
+    (d / "node_config.yaml").write_text(text)
+    return d / "node_config.yaml"
+
+
+@pytest.fixture(scope="module")
+def sample_node(tmp_path_factory):
+    """A real node on 127.0.0.1 that has harvested the bundled samples (admin token ADMIN_TOKEN)."""
+    from click.testing import CliRunner
+
+    from cli import main
+    from tests.nodeserver import NodeServer
+    cfg = copy_sample_node(tmp_path_factory.mktemp("node"), ADMIN_TOKEN)
+    assert CliRunner().invoke(main, ["--config", str(cfg), "harvest"]).exit_code == 0
+    with NodeServer(cfg) as srv:
+        yield srv

@@ -20,7 +20,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from contextlib import contextmanager
 from pathlib import Path

@@ -4,22 +4,19 @@ on a peer node."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 import requests
-from click.testing import CliRunner
 
-from cli import main
 from harvester import config
 from harvester.assistance import (NotAssistance, RecordNotFound, countries_in_text, deadline_end, find_matches,
                                   match_request, match_source)
 from harvester.index import catch_up, open_backend
 from harvester.store import Item, Store
 
-from .conftest import ROOT
+
 from .nodeserver import NodeServer
 
 TODAY = date(2026, 6, 1)
@@ -153,14 +150,8 @@ TWINNING = "ke:ke-moe:oai:environment.go.ke.example:chm/assistance-laboratory-tw
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    d = tmp_path_factory.mktemp("assistance-node")
-    shutil.copytree(ROOT / "samples", d / "samples")
-    text = (ROOT / "node_config.yaml").read_text().replace("${POPS_CHM_ADMIN_TOKEN}", "t0ken-for-tests")
-    (d / "node_config.yaml").write_text(text)
-    assert CliRunner().invoke(main, ["--config", str(d / "node_config.yaml"), "harvest"]).exit_code == 0
-    with NodeServer(d / "node_config.yaml") as srv:
-        yield srv
+def node(sample_node):
+    return sample_node
 
 
 def test_the_sample_pcb_request_is_matched_over_http(node):

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from cli import main
 
-from .conftest import ROOT
+from .conftest import ROOT, copy_sample_node
 
 SAMPLES = ROOT / "samples"
 
@@ -84,9 +84,7 @@ def test_bundled_node_end_to_end(tmp_path):
 
 
 def test_harvest_indexes_and_search_finds_across_languages(tmp_path):
-    shutil.copy(ROOT / "node_config.yaml", tmp_path / "node_config.yaml")
-    shutil.copytree(SAMPLES, tmp_path / "samples")
-    cfg = str(tmp_path / "node_config.yaml")
+    cfg = str(copy_sample_node(tmp_path))
     assert invoke("--config", cfg, "harvest").exit_code == 0
     st = json.loads(invoke("--config", cfg, "status", "--json").output)
     assert st["index"]["behind"] == 0 and st["index"]["documents"] == st["records"]
@@ -119,9 +117,7 @@ def test_an_unreachable_index_never_stops_a_harvest(tmp_path):
 
 
 def test_federated_search_from_the_cli_with_a_dead_peer(tmp_path):
-    shutil.copy(ROOT / "node_config.yaml", tmp_path / "node_config.yaml")
-    shutil.copytree(SAMPLES, tmp_path / "samples")
-    cfg = str(tmp_path / "node_config.yaml")                 # its peer, 127.0.0.1:8090, is not running
+    cfg = str(copy_sample_node(tmp_path))                 # its peer, 127.0.0.1:8090, is not running
     assert invoke("--config", cfg, "harvest").exit_code == 0
     r = invoke("--config", cfg, "search", "PCB", "--federated", "--json")
     assert r.exit_code == 0, r.output
@@ -134,9 +130,7 @@ def test_federated_search_from_the_cli_with_a_dead_peer(tmp_path):
 
 
 def test_match_command_ranks_sources_for_the_sample_pcb_request(tmp_path):
-    shutil.copy(ROOT / "node_config.yaml", tmp_path / "node_config.yaml")
-    shutil.copytree(SAMPLES, tmp_path / "samples")
-    cfg = str(tmp_path / "node_config.yaml")
+    cfg = str(copy_sample_node(tmp_path))
     assert invoke("--config", cfg, "harvest").exit_code == 0
     reqs = json.loads(invoke("--config", cfg, "search", "-f", "type:assistance_request", "PCB", "--json").output)["results"]
     assert reqs, "the samples hold a PCB assistance request"
@@ -151,9 +145,7 @@ def test_match_command_ranks_sources_for_the_sample_pcb_request(tmp_path):
 
 
 def test_report_counts_records_and_logged_searches(tmp_path):
-    shutil.copy(ROOT / "node_config.yaml", tmp_path / "node_config.yaml")
-    shutil.copytree(SAMPLES, tmp_path / "samples")
-    cfg = str(tmp_path / "node_config.yaml")
+    cfg = str(copy_sample_node(tmp_path))
     assert invoke("--config", cfg, "harvest").exit_code == 0
     invoke("--config", cfg, "search", "PCB")
     invoke("--config", cfg, "search", "zzzz-nothing-here")

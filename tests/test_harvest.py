@@ -2,13 +2,12 @@
 per-record diagnostics, locks and the CLI."""
 import json
 import textwrap
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli import main
-from harvester import config, run
+
 from harvester.store import Store
 
 from .test_xmlsafe import XXE

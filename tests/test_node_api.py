@@ -1,5 +1,4 @@
 """The node's JSON API on a real server: search, records, vocabularies, status, metrics, admin token, errors."""
-import shutil
 
 import pytest
 import requests
@@ -7,19 +6,11 @@ from click.testing import CliRunner
 
 from cli import main
 
-from .conftest import ROOT
-from .nodeserver import NodeServer
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    d = tmp_path_factory.mktemp("node")
-    shutil.copytree(ROOT / "samples", d / "samples")
-    text = (ROOT / "node_config.yaml").read_text().replace("${POPS_CHM_ADMIN_TOKEN}", "t0ken-for-tests")
-    (d / "node_config.yaml").write_text(text)
-    assert CliRunner().invoke(main, ["--config", str(d / "node_config.yaml"), "harvest"]).exit_code == 0
-    with NodeServer(d / "node_config.yaml") as srv:
-        yield srv
+def node(sample_node):
+    return sample_node
 
 
 def test_search_api_has_the_cli_shape(node):

@@ -16,7 +16,6 @@ from harvester.raw import RawRecord
 from harvester.sources import SourceError
 from harvester.sources.csw import CSWException, page_records, search_results
 from harvester.store import Store
-from harvester.xmlsafe import UnsafeXML
 
 from .conftest import CORPUS, need
 from .cswpeer import pycsw_peer

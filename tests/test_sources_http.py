@@ -1,7 +1,6 @@
 """XML and RDF sources over HTTP: listings, conditional GET, vanished documents, size limits."""
 import textwrap
 
-import pytest
 
 from harvester import config, run
 from harvester.store import Store

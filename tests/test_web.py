@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from cli import main
 from harvester import config, vocab
-from harvester.index import Query, catch_up, open_backend
+from harvester.index import catch_up, open_backend
 from harvester.node import web
 from harvester.store import Item, Store
 
