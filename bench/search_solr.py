@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from search_embedded import generate, timed  # noqa: E402
+from search_embedded import generate, latency_queries, timed  # noqa: E402
 
 from harvester.index import FACET_FIELDS, Query, solr_runtime  # noqa: E402
 from harvester.index.solr import SolrBackend, solr_document  # noqa: E402
@@ -205,28 +205,7 @@ def main() -> None:
         deep_cursor = None
         for _ in range(101):  # walk to hit 10,000 and keep the cursor
             deep_cursor = index.search(Query("", sort="newest", limit=100, cursor=deep_cursor)).next_cursor
-        queries = [
-            ("common word", Query("monitoring")),
-            ("common word + all facets", Query("monitoring", facets=True)),
-            ("rare word", Query("capacitor")),
-            ("middling word", Query("sediment")),
-            ("two words", Query("waste management")),
-            ("French words", Query("gestion déchets")),
-            ("Russian word", Query("трансформаторы")),
-            ("Chinese word", Query("变压器")),
-            ("chemical, Chinese name", Query("多氯联苯")),
-            ("chemical, abbreviation", Query("PCB")),
-            ("chemical + word", Query("PCB transformer")),
-            ("CAS number", Query("1336-36-3")),
-            ("word + filters", Query("inventory", filters={"regions": ["africa"], "year": ["2019", "2020"]})),
-            ("empty query, newest", Query("")),
-            ("empty query + all facets", Query("", facets=True)),
-            ("empty query + filter + facets", Query("", filters={"type": ["national_report"]}, facets=True)),
-            ("sort by title", Query("report", sort="title")),
-            ("offset 10,000", Query("", sort="newest", offset=10_000)),
-            ("cursor past 10,000", Query("", sort="newest", cursor=deep_cursor)),
-            ("hostile text", Query('title:x NEAR(a b) "* {!lucene}x')),
-        ]
+        queries = latency_queries(deep_cursor)
         print(f"\nsearch latency over {len(records):,} records ({args.repeat} runs each, 10 hits per page, "
               f"highlights on):")
         print(f"  {'query':34} {'median ms':>10} {'p95 ms':>8} {'hits':>8}")
