@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from .crosswalks.xmlsplit import OAI, oai_records
 from .http import FetchError, Fetcher
-from .mapping import MapContext
-from .run import crosswalk_for, map_raw
+from .run import crosswalk_for, map_context, map_raw
 from .xmlsafe import MalformedXML, UnsafeXML, parse_bytes
 
 
@@ -40,8 +39,7 @@ def replay_record(cfg, store, source_id: str, identifier: str) -> tuple[bool, st
         return False, f"{source_id}:{identifier}: no such failed record, and the source cannot be asked for it again"
     if raw.deleted:
         return True, f"{source_id}:{identifier}: deleted at the source"
-    ctx = MapContext(node=cfg.node["id"], source=source_id, defaults=spec.get("defaults") or {},
-                     url=spec.get("url") or str(cfg.resolve(spec["path"])))
+    ctx = map_context(cfg, spec)
     item, failure = map_raw(cw, raw, ctx, cfg.harvest["max_record_bytes"])
     if failure:
         store.apply_batch([], [failure])

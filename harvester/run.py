@@ -73,6 +73,12 @@ def crosswalk_for(spec: dict) -> crosswalks.Crosswalk:
     return crosswalks.get(name)
 
 
+def map_context(cfg, spec: dict) -> MapContext:
+    """What mapping a source's records needs to know: this node, the source, its defaults and location."""
+    return MapContext(node=cfg.node["id"], source=spec["id"], defaults=spec.get("defaults") or {},
+                      url=spec.get("url") or str(cfg.resolve(spec["path"])))
+
+
 def harvest(cfg, store: Store, source_ids=None, *, full=False, force=False,
             on_batch: Callable | None = None, progress: Callable | None = None) -> list[RunReport]:
     """Harvest every enabled source (or those named); one failing source never stops the others."""
@@ -131,8 +137,7 @@ def harvest_source(cfg, store: Store, spec: dict, *, full=False, force=False,
 def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_batch, progress):
     sid = spec["id"]
     cw = crosswalk_for(spec)
-    ctx = MapContext(node=cfg.node["id"], source=sid, defaults=spec.get("defaults") or {},
-                     url=spec.get("url") or str(cfg.resolve(spec["path"])))
+    ctx = map_context(cfg, spec)
     batch_size = cfg.source_setting(spec, "batch_size")
     max_bytes = cfg.harvest["max_record_bytes"]
     state = store.state(sid)
