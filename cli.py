@@ -392,15 +392,6 @@ def schedule_cmd(c: Ctx):
 
 # ---------------------------------------------------------------- search and index
 
-def _filters(values) -> dict:
-    out: dict = {}
-    for v in values:
-        field, sep, value = v.partition(":")
-        if not sep or not value:
-            raise click.BadParameter(f"{v!r}: give FIELD:VALUE", param_hint="--filter")
-        out.setdefault(field.strip(), []).append(value.strip())
-    return out
-
 
 def _terminal_snippet(html_snippet: str) -> str:
     """A highlight snippet (escaped HTML with <mark>) as terminal text: matches in bold, or [in brackets]."""
@@ -467,10 +458,9 @@ def search_cmd(c: Ctx, query, filters, facets, lang, sort, limit, offset, cursor
     """Search this node's index. QUERY is taken as words, never as query syntax; a chemical named in any
     of the six UN languages, by abbreviation or CAS number, also finds records about it in other languages."""
     from harvester import index
-    q = index.Query(text=query, filters=_filters(filters), facets=facets, sort=sort, limit=limit, offset=offset,
-                    cursor=cursor, lang=lang)
     try:
-        q = q.checked()
+        q = index.Query(text=query, filters=index.parse_filters(filters), facets=facets, sort=sort, limit=limit,
+                        offset=offset, cursor=cursor, lang=lang).checked()
     except ValueError as exc:
         raise click.BadParameter(str(exc))
     if federated:

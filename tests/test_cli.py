@@ -97,6 +97,8 @@ def test_harvest_indexes_and_search_finds_across_languages(tmp_path):
     filtered = json.loads(invoke("--config", cfg, "search", "PCB", "--json", "-f", "type:assistance_source", "--facets").output)
     assert filtered["total"] >= 1 and all(r["type"] == "assistance_source" for r in filtered["results"])
     assert filtered["facets"]["type"] == {"assistance_source": filtered["total"]}
+    r = invoke("--config", cfg, "search", "x", "-f", "type")
+    assert r.exit_code == 2 and "give FIELD:VALUE" in r.output
     r = invoke("--config", cfg, "search", "x", "-f", "colour:red")
     assert r.exit_code == 2 and "unknown filter field 'colour'" in r.output
     r = invoke("--config", cfg, "reindex")

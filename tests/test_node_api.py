@@ -30,6 +30,8 @@ def test_filters_and_errors_are_json(node):
     assert r.status_code == 200 and all(h["type"] == "assistance_source" for h in r.json()["results"])
     r = requests.get(f"{node.url}/api/search", params={"q": "x", "filter": ["colour:red"]})
     assert r.status_code == 400 and "unknown filter field 'colour'" in r.json()["error"]
+    r = requests.get(f"{node.url}/api/search", params={"q": "x", "filter": ["nocolon"]})
+    assert r.status_code == 400 and "give FIELD:VALUE" in r.json()["error"]
     r = requests.get(f"{node.url}/api/search", params={"limit": "many"})
     assert r.status_code == 400 and "limit" in r.json()["error"]
     r = requests.get(f"{node.url}/api/search", params={"q": "{!lucene}*:*", "qt": "/update", "stream.url": "file:///etc/passwd"})

@@ -267,6 +267,18 @@ class Backend(ABC):
         self.close()
 
 
+def parse_filters(values) -> dict[str, list[str]]:
+    """``FIELD:VALUE`` strings (as the CLI and the API take them) -> ``{field: [values]}`` for :class:`Query`;
+    ValueError naming the one that is not of that form. Fields are checked by :meth:`Query.checked`."""
+    out: dict[str, list[str]] = {}
+    for v in values:
+        field, sep, value = v.partition(":")
+        if not sep or not value.strip():
+            raise ValueError(f"filter {v!r}: give FIELD:VALUE")
+        out.setdefault(field.strip(), []).append(value.strip())
+    return out
+
+
 def open_backend(cfg, store=None) -> Backend:
     """The backend the config names (``index.backend``): ``embedded`` in the store's SQLite file (the given
     store's, or the config's ``store.path``), or ``solr`` with the config's ``index.solr`` settings."""

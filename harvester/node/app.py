@@ -62,16 +62,6 @@ def require_admin(state: NodeState, request: Request) -> None:
         raise HTTPException(401, "a valid admin token is needed (Authorization: Bearer <token>)")
 
 
-def parse_filters(values: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for v in values:
-        field, sep, value = v.partition(":")
-        if not sep or not value.strip():
-            raise HTTPException(400, f"filter {v!r}: give FIELD:VALUE")
-        out.setdefault(field.strip(), []).append(value.strip())
-    return out
-
-
 def create_app(cfg) -> FastAPI:
     state = NodeState(cfg)
     app = FastAPI(title=f"POPs clearing-house node {cfg.node['id']}", version=__version__, description=API_DESCRIPTION)
@@ -100,12 +90,11 @@ def create_app(cfg) -> FastAPI:
                    scope: str = Q("local", pattern="^(local|federation)$"), request: Request = None):
         """Same result shape as `pops-chm search --json`:
         `{"total", "results", "facets", "next_cursor", "query_chemicals"}` (plus `"nodes"` with scope=federation)."""
-        from ..index import Query
+        from ..index import Query, parse_filters
         t0 = time.perf_counter()
-        query = Query(text=q, filters=parse_filters(filter), facets=facets, sort=sort, limit=limit, offset=offset,
-                      cursor=cursor, lang=lang)
         try:
-            query = query.checked()
+            query = Query(text=q, filters=parse_filters(filter), facets=facets, sort=sort, limit=limit, offset=offset,
+                          cursor=cursor, lang=lang).checked()
         except ValueError as exc:
             raise HTTPException(400, str(exc))
         try:
