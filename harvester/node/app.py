@@ -173,7 +173,7 @@ def create_app(cfg) -> FastAPI:
         n = rebuild(state.index(), state.store())
         return {"indexed": n, "index": index_status(state.index(), state.store())}
 
-    for module in ("oai", "web", "assistance", "reports"):
+    for module in ("oai", "sru", "feeds", "sitemap", "dcat_ap", "web", "assistance", "reports"):
         try:
             mod = __import__(f"{__package__}.{module}", fromlist=["router"])
         except ModuleNotFoundError as exc:
