@@ -404,6 +404,7 @@ class Document:
     country: Term
     published: date
     url: str
+    revised: bool = False
 
     @property
     def sets(self) -> tuple[str, ...]:
@@ -413,7 +414,8 @@ class Document:
         lang = lang or self.lang
         names = dict(type=self.doc_type.name(lang), chem=self.chemical.name(lang),
                      country=self.country.name(lang), year=self.published.year)
-        return dict(title=_TITLE[lang].format(**names) if lang in _TITLE else _TITLE["en"].format(**names),
+        title = _TITLE[lang].format(**names) if lang in _TITLE else _TITLE["en"].format(**names)
+        return dict(title=title + (" (rev. 2)" if self.revised else ""),
                     description=_DESCRIPTION.get(lang, _DESCRIPTION["en"]).format(**names),
                     pops=_POPS.get(lang, _POPS["en"]),
                     creator=_CREATOR.get(lang, _CREATOR["en"]).format(**names))
@@ -452,6 +454,46 @@ def oai_dc_writer(doc: Document) -> str:
     return "".join(parts)
 
 
+_POPS_NS = "urn:pops-chm:record:1"
+_POPS_TYPES = {"nip": "national_implementation_plan", "national-report": "national_report",
+               "legislation": "legislation", "study": "scientific_technical_study", "best-practice": "best_practice",
+               "training": "training_material", "guidelines": "bat_bep_guidance"}
+_ALPHA2 = {"KEN": "KE", "BRA": "BR", "CHN": "CN", "FRA": "FR", "EGY": "EG", "RUS": "RU", "MEX": "MX", "IND": "IN",
+           "SEN": "SN", "VNM": "VN", "MAR": "MA", "ARG": "AR", "GHA": "GH"}
+_POPS_CHEMICALS = {"dioxins": "pcdd", "furans": "pcdf"}
+POPS_NODE, POPS_SOURCE = "peer", "peer-docs"   # the node and source the generated native records come from
+
+
+def pops_writer(doc: Document) -> str:
+    """The document as a native pops record, as a peer node serves it (origin = that node)."""
+    t = doc.text()
+    lang = doc.lang
+    ident = esc(doc.identifier)
+    parts = [f'<pops:record xmlns:pops="{_POPS_NS}">',
+             f"<pops:id>{POPS_NODE}:{POPS_SOURCE}:{ident}</pops:id>",
+             f"<pops:origin><pops:node>{POPS_NODE}</pops:node><pops:source>{POPS_SOURCE}</pops:source>"
+             f"<pops:identifier>{ident}</pops:identifier><pops:format>pops</pops:format></pops:origin>",
+             f"<pops:path>{POPS_NODE}</pops:path>",
+             f"<pops:datestamp>{doc.datestamp.strftime('%Y-%m-%dT%H:%M:%SZ')}</pops:datestamp>",
+             f'<pops:title xml:lang="{lang}">{esc(t["title"])}</pops:title>']
+    if lang != "en" and doc.index % 5 == 0:
+        parts.append(f'<pops:title xml:lang="en">{esc(doc.text("en")["title"])}</pops:title>')
+    parts.append(f'<pops:description xml:lang="{lang}">{esc(t["description"])}</pops:description>')
+    parts.append(f'<pops:keywords xml:lang="{lang}">{esc(t["pops"])}</pops:keywords>')
+    parts.append(f"<pops:type>{_POPS_TYPES[doc.doc_type.code]}</pops:type>")
+    parts.append(f"<pops:chemicals>{_POPS_CHEMICALS.get(doc.chemical.code, doc.chemical.code)}</pops:chemicals>")
+    parts.append(f"<pops:countries>{_ALPHA2[doc.country.code]}</pops:countries>")
+    parts.append(f"<pops:languages>{lang}</pops:languages>")
+    parts.append(f"<pops:dates><pops:issued>{doc.published.isoformat()}</pops:issued></pops:dates>")
+    parts.append(f"<pops:year>{doc.published.year}</pops:year>")
+    parts.append(f"<pops:creators>{esc(t['creator'])}</pops:creators>")
+    parts.append(f"<pops:publisher>{PUBLISHER}</pops:publisher>")
+    parts.append(f"<pops:links><pops:url>{esc(doc.url)}</pops:url><pops:format>application/pdf</pops:format>"
+                 f"</pops:links>")
+    parts.append("<pops:rights>CC BY 4.0</pops:rights></pops:record>")
+    return "".join(parts)
+
+
 @dataclass(frozen=True)
 class FormatSpec:
     schema: str
@@ -462,7 +504,7 @@ class FormatSpec:
 FORMATS: dict[str, FormatSpec] = {
     "oai_dc": FormatSpec("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", OAI_DC_NS, oai_dc_writer),
     "iso19139": FormatSpec("http://www.isotc211.org/2005/gmd/gmd.xsd", "http://www.isotc211.org/2005/gmd"),
-    "pops": FormatSpec("pops.xsd", "urn:pops-chm:record:1"),
+    "pops": FormatSpec("pops.xsd", _POPS_NS, pops_writer),
 }
 
 
@@ -486,6 +528,8 @@ class _GenConfig:
     languages: tuple[str, ...] = LANGUAGES
     id_prefix: str = "oai:pops.test:doc-"
     url_base: str = "https://chm.pops.example.org/documents/"
+    revised_every: int = 0               # every k-th record (index % k == 0) was revised at revised_at
+    revised_at: datetime | None = None
 
     def __post_init__(self):
         if self.step <= timedelta(0):
@@ -500,10 +544,12 @@ class _GenConfig:
 
 def document(i: int, cfg: _GenConfig = _GenConfig()) -> Document:
     """The content of generated record number i (0-based)."""
+    revised = bool(cfg.revised_every) and i % cfg.revised_every == 0
     return Document(
         index=i,
         identifier=f"{cfg.id_prefix}{i:07d}",
-        datestamp=cfg.start + i * cfg.step,
+        datestamp=cfg.revised_at if revised else cfg.start + i * cfg.step,
+        revised=revised,
         deleted=bool(cfg.deleted_every) and i % cfg.deleted_every == cfg.deleted_every - 1,
         lang=cfg.languages[i % len(cfg.languages)],
         chemical=CHEMICALS[i % len(CHEMICALS)],
@@ -520,8 +566,10 @@ def generate_record(i: int, cfg: _GenConfig = _GenConfig()) -> ServedRecord:
     return ServedRecord(doc.identifier, doc.datestamp, doc.sets, doc.deleted, metadata)
 
 
-def _gen_config(prefixes, start, step, deleted_every, languages, id_prefix) -> _GenConfig:
-    return _GenConfig(tuple(prefixes), start, step, deleted_every, tuple(languages), id_prefix)
+def _gen_config(prefixes, start, step, deleted_every, languages, id_prefix, revised_every=0, revised_at=None
+                ) -> _GenConfig:
+    return _GenConfig(tuple(prefixes), start, step, deleted_every, tuple(languages), id_prefix,
+                      revised_every=revised_every, revised_at=_utc(revised_at) if revised_at else None)
 
 
 def make_records(n: int, prefixes: Sequence[str] = ("oai_dc",), start: datetime = DEFAULT_START,
@@ -550,9 +598,14 @@ class GeneratedSource:
 
     def __init__(self, n: int, prefixes: Sequence[str] = ("oai_dc",), start: datetime = DEFAULT_START,
                  deleted_every: int = 0, languages: Sequence[str] = LANGUAGES, *,
-                 step: timedelta = timedelta(minutes=1), id_prefix: str = "oai:pops.test:doc-"):
+                 step: timedelta = timedelta(minutes=1), id_prefix: str = "oai:pops.test:doc-",
+                 revised_every: int = 0, revised_at: datetime | None = None):
+        """With revised_every=k, records k*j were changed at revised_at (default: now) and carry it as
+        their datestamp: an incremental harvest from after the original datestamps lists just those."""
         self.n = n
-        self.cfg = _gen_config(prefixes, start, step, deleted_every, languages, id_prefix)
+        if revised_every and revised_at is None:
+            revised_at = _now()
+        self.cfg = _gen_config(prefixes, start, step, deleted_every, languages, id_prefix, revised_every, revised_at)
         self._step_us = self.cfg.step // timedelta(microseconds=1)
         self._lock = threading.Lock()
 
@@ -584,6 +637,12 @@ class GeneratedSource:
         if sf is None or (q.prefix is not None and q.prefix not in self.cfg.prefixes):
             return 0, 1, 0
         stride, residue = sf
+        every, at = self.cfg.revised_every, self.cfg.revised_at
+        if every and q.from_ is not None and q.from_ > self.cfg.start + (self.n - 1) * self.cfg.step:
+            # past the original datestamps only the revised records can match (sets are not narrowed here)
+            if q.from_ <= at and (q.until is None or at <= q.until):
+                return 0, every, _ceil_div(self.n, every)
+            return 0, 1, 0
         lo, hi = 0, self.n
         if q.from_ is not None:
             lo = max(lo, _ceil_div((q.from_ - self.cfg.start) // timedelta(microseconds=1), self._step_us))
@@ -1325,9 +1384,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--prefix", action="append", help="metadata prefix to generate (repeatable; default oai_dc)")
     ap.add_argument("--step-seconds", type=float, default=60.0, help="seconds between consecutive datestamps")
     ap.add_argument("--fault", action="append", default=[], help="e.g. http_503:probability=0.05,seed=1")
+    ap.add_argument("--id-prefix", default="oai:pops.test:doc-", help="identifiers are this plus a number")
+    ap.add_argument("--revised-every", type=int, default=0,
+                    help="every k-th record was revised now (new datestamp and title)")
     a = ap.parse_args(argv)
     source = GeneratedSource(a.records, prefixes=tuple(a.prefix or ("oai_dc",)), deleted_every=a.deleted_every,
-                             step=timedelta(seconds=a.step_seconds))
+                             step=timedelta(seconds=a.step_seconds), revised_every=a.revised_every,
+                             id_prefix=a.id_prefix)
     srv = OAIServer(source, page_size=a.page_size, granularity=a.granularity, port=a.port,
                     faults=[parse_fault(f) for f in a.fault]).start()
     print(srv.url, flush=True)
