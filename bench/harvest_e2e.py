@@ -3,7 +3,7 @@ realistic multilingual POPs records, half in oai_dc (a national document reposit
 pops format (a peer node); the node harvests both sources: fetch -> map -> enrich -> store -> index, with the
 embedded backend or with Solr (a core made for each size on one Solr started for the run).
 
-Every size runs in a fresh process, so its peak memory (ru_maxrss) is its own; resident memory is also sampled
+Every size runs in a fresh process, so its peak memory (VmHWM) is its own; resident memory is also sampled
 every second of the run and shown at each quarter of it, to show whether it grows with the source. With
 --incremental, the largest size is harvested twice more: with nothing changed, then with 1% of the records
 revised at the providers (new datestamp and title), and the index is checked to hold the revised titles.
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shlex
 import subprocess
 import sys
@@ -33,9 +32,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 PAGE_SIZE = 500
 
 
-def rss_mb() -> float:
+def rss_mb(field: str = "VmRSS") -> float:
+    """Resident memory now (VmRSS) or at its peak (VmHWM). ru_maxrss would not do: Linux carries the
+    parent's peak into a child across fork and exec."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -105,7 +106,7 @@ def child(n: int, backend: str, solr_url: str | None, incremental: bool) -> dict
                 with open_backend(cfg, store) as idx:
                     indexed = idx.count()
                 assert store.count() == n and indexed == n, (store.count(), indexed)
-                out.update(full_s=secs, rate=n / secs, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                out.update(full_s=secs, rate=n / secs, peak_rss_mb=rss_mb("VmHWM"),
                            rss_quarters_mb=sampler.quarters(), store_mb=os.path.getsize(cfg.store_path) / 1e6)
                 if not incremental:
                     return out

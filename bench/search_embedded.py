@@ -68,12 +68,13 @@ def text(rng: random.Random, lang: str, n: int, chem_name: str | None) -> str:
     return ("" if lang == "zh" else " ").join(words)
 
 
-def generate(n: int, seed: int = 7) -> list[dict]:
+def generate(n: int, seed: int = 7, start: int = 0) -> list[dict]:
+    """n records numbered from ``start`` (chunks of a large set: give each chunk its own seed)."""
     rng = random.Random(seed)
     chems = list(vocab.chemicals().values())
     countries = [c for c, e in vocab.countries().items() if e.get("un_group")]
     out = []
-    for i in range(n):
+    for i in range(start, start + n):
         langs = rng.sample(list(WORDS), k=rng.choice((1, 1, 1, 2, 3)))
         chem = rng.sample(chems, k=rng.choice((0, 1, 1, 2)))
         names = {lang: (chem[0]["names"].get(lang) if chem else None) for lang in langs}
