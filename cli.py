@@ -337,6 +337,79 @@ def report_cmd(c: Ctx, since, until, fmt, lang):
     click.echo(render({"node": c.cfg.node["id"], **ind}, fmt, lang=lang), nl=False)
 
 
+# ---------------------------------------------------------------- exchange without a connection
+
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["bundle", "oai-static"]), default="bundle", show_default=True,
+              help="bundle: a checksummed ZIP for `pops-chm import`; oai-static: an OAI-PMH static repository.")
+@click.option("--since", metavar="DATE", help="Bundle: only what this node changed at or after DATE "
+                                              "(YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, UTC), deletions included.")
+@click.option("--source", "sources", multiple=True, metavar="S", help="Only the records of source S (repeatable).")
+@click.option("--base-url", metavar="URL", help="oai-static: the baseURL its gateway serves it at (the gateway's "
+                                                "URL followed by the file's URL without http://); default this node's /oai.")
+@pass_ctx
+def export_cmd(c: Ctx, file, fmt, since, sources, base_url):
+    """Write this node's records to FILE, to carry to another node without a live connection (e-mail, a USB
+    stick): a bundle (records, deletions and a checksummed manifest) or an OAI static repository."""
+    from harvester import exchange
+    try:
+        since = exchange.parse_since(since)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since")
+    if fmt == "oai-static" and since:
+        raise click.BadParameter("a static repository is the whole repository (harvesters take a record missing "
+                                 "from it as deleted); --since is for bundles", param_hint="--since")
+    if fmt == "bundle" and base_url:
+        raise click.BadParameter("--base-url is for --format oai-static", param_hint="--base-url")
+    with c.store() as store:
+        known = set(store.sources()) | {s["id"] for s in c.cfg.sources}
+        unknown = [s for s in sources if s not in known]
+        if unknown:
+            raise click.BadParameter(f"unknown source {', '.join(map(repr, unknown))} (known: {', '.join(sorted(known))})",
+                                     param_hint="--source")
+        try:
+            if fmt == "bundle":
+                report = exchange.export_bundle(c.cfg, store, file, since=since, sources=sources)
+            else:
+                report = exchange.export_static(c.cfg, store, file, sources=sources, base_url=base_url)
+        except OSError as exc:
+            click.echo(f"{file}: cannot write: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_FAILED)
+    click.echo(report.summary())
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--sha256", "expect_sha256", metavar="HEX",
+              help="Refuse the file unless its SHA-256 is HEX (as `pops-chm export` printed it, sent by another channel).")
+@pass_ctx
+def import_cmd(c: Ctx, file, expect_sha256):
+    """Import a bundle made by `pops-chm export`: verify all of it first (format and version, checksums,
+    counts, every record against the record schema), then store it (importing twice changes nothing), apply
+    its deletions and bring the index up to date. A damaged or edited bundle is refused whole (exit 1)."""
+    from harvester import exchange
+    cfg = c.cfg
+    try:
+        bundle = exchange.verify_bundle(file, exchange.Limits.for_config(cfg), expect_sha256=expect_sha256)
+    except exchange.BundleError as exc:
+        click.echo(f"{file}: refused: {exc}; nothing was imported", err=True)
+        sys.exit(EXIT_FAILED)
+    with c.store() as store:
+        try:
+            report = exchange.load_bundle(cfg, store, bundle)
+        except exchange.ImportBusy as exc:
+            click.echo(f"{file}: {exc}", err=True)
+            sys.exit(EXIT_BUSY)
+        except exchange.BundleError as exc:
+            click.echo(f"{file}: refused: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+    click.echo(report.summary())
+    if report.index_error:
+        click.echo(f"warning: the index is behind the store: {report.index_error}; nothing is lost: "
+                   "`pops-chm reindex --catch-up` catches up", err=True)
+
+
 # ---------------------------------------------------------------- serve and schedule
 
 def _default_port(cfg) -> int:
