@@ -33,12 +33,25 @@ Query semantics (both backends):
 * An empty query (nothing but white space) matches every record. A query with text but no letter or digit
   (``*``, ``"``, ``')--``, a NUL) matches nothing: it is never an error and never everything.
 * Filters: ``{field: [values]}`` over :data:`FACET_FIELDS`; values OR within a field, fields AND together.
+* Boolean queries: ``where`` holds a tree of :class:`And`, :class:`Or`, :class:`Not` over :class:`Words`
+  (words in every text field or one of them, all, any or as a phrase; in every text field a chemical named
+  also finds the records about it, as the text does), :class:`Equals` (a facet field or the id holds one of
+  some values) and :class:`Range` (year; dates of issue, datestamps, when stored). It is ANDed with the text
+  and the filters. :func:`check_where` validates it (known fields, scopes, dates; at most
+  :data:`MAX_WHERE_DEPTH` deep, :data:`MAX_WHERE_NODES` conditions, :data:`MAX_WHERE_VALUES` values,
+  :data:`MAX_WHERE_PHRASES` phrases) and simplifies it; words are only ever matched as phrases of letters and
+  digits, values only as values, whatever they hold. Relevance needs text: a query with only ``where``
+  sorts as ``newest``::
+
+      Query("", where=And(Words("PCB", scope="title"), Or(Equals("countries", ("KE", "TZ")),
+                                                          Not(Range("year", high=2015)))))
 * Facets: counts per value over the whole matching set (filters applied), values with a count of at least
   one, most frequent first (then by value), at most :data:`FACET_LIMIT` values per field.
 * Sorts: ``relevance`` (score, with title matches weighing more than description matches, and those more
   than keyword matches; ties in an order of the backend's choosing, the same on every page; a query without
   text sorts as ``newest``), ``newest`` (:func:`sort_date` descending, then id descending), ``oldest``
-  (ascending, then id ascending), ``title`` (:func:`title_sort`, then id).
+  (ascending, then id ascending), ``title`` (:func:`title_sort`, then id), ``recent`` (most recently stored
+  in this node first: :func:`recent_date` descending, then id descending).
 * Paging by ``offset``, or by ``cursor``: ``next_cursor`` (set whenever more hits follow, also on a page
   asked for by offset) continues after the last hit of the page without counting the hits before it, so it
   pages through any number of hits at the cost of the first page. A cursor belongs to the sort it was made
@@ -58,6 +71,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import calendar
 import json
 import re
 import unicodedata
@@ -70,7 +84,7 @@ FACET_FIELDS = ("type", "chemicals", "countries", "regions", "languages", "year"
                 "assistance_kind", "assistance_status")
 """The fields that can be filtered on and counted (facets). Values are strings (years too)."""
 
-SORTS = ("relevance", "newest", "oldest", "title")
+SORTS = ("relevance", "newest", "oldest", "title", "recent")
 TEXT_FIELDS = ("title", "description", "keywords", "other")
 """The text fields searched, in order of weight; highlights are keyed by these names."""
 
@@ -103,7 +117,9 @@ _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640
 class Query:
     """One search. ``filters`` maps a field of :data:`FACET_FIELDS` to the values wanted; ``facets`` is True
     (every facet field), False (none) or a list of fields; ``lang`` is the language of the query and of the
-    user's interface (BCP 47), used to choose which language a snippet is shown in."""
+    user's interface (BCP 47), used to choose which language a snippet is shown in; ``where`` is a boolean
+    query (:class:`And`, :class:`Or`, :class:`Not` over :class:`Words`, :class:`Equals`, :class:`Range`)
+    that must hold as well."""
 
     text: str = ""
     filters: dict[str, list[str]] = field(default_factory=dict)
@@ -114,10 +130,12 @@ class Query:
     cursor: str | None = None
     lang: str | None = None
     highlight: bool = True
+    where: Any = None
 
     def checked(self) -> "Query":
         """A copy with every part validated and normalised: filters as {field: [str, ...]} without empty
-        values, facets as a list, limit within 0..MAX_LIMIT. Raises ValueError naming what is wrong."""
+        values, facets as a list, limit within 0..MAX_LIMIT, ``where`` as :func:`check_where` makes it.
+        Raises ValueError naming what is wrong."""
         text = self.text if isinstance(self.text, str) else ("" if self.text is None else str(self.text))
         if not isinstance(self.filters, dict):
             raise ValueError("filters must be a mapping of field -> list of values")
@@ -156,7 +174,7 @@ class Query:
         if cursor is not None and not isinstance(cursor, str):
             raise ValueError("invalid cursor (use next_cursor from a previous result)")
         return replace(self, text=text, filters=filters, facets=facets, limit=max(0, min(limit, MAX_LIMIT)),
-                       offset=offset, cursor=cursor)
+                       offset=offset, cursor=cursor, where=check_where(self.where))
 
     @property
     def effective_sort(self) -> str:
@@ -457,6 +475,33 @@ def sort_date(record: dict) -> str:
     return issued_date(record) or record.get("datestamp") or "0000-01-01T00:00:00Z"
 
 
+NO_DATE = "0000-01-01T00:00:00Z"
+_LOOSE_DATETIME = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?Z?",
+                             re.ASCII)
+
+
+def fit_datetime(value) -> str | None:
+    """A date and time as both indexes hold it (``2024-01-02T03:04:05Z``; a date alone is its first second),
+    parts out of range brought within it (``2024-02-30`` is the 29th, month 13 is December: a date sorts
+    about where its text would), or None when it is no date (or has no year from 1 to 9999). Comparing two
+    such texts compares the times."""
+    if not isinstance(value, str):
+        return None
+    m = _LOOSE_DATETIME.fullmatch(value.strip())
+    if not m or not int(m.group(1)):
+        return None
+    y, mo, d, h, mi, sec = (int(p) if p else dflt for p, dflt in zip(m.groups(), (0, 1, 1, 0, 0, 0)))
+    mo = min(max(mo, 1), 12)
+    d = min(max(d, 1), calendar.monthrange(y, mo)[1])
+    return f"{y:04d}-{mo:02d}-{d:02d}T{min(h, 23):02d}:{min(mi, 59):02d}:{min(sec, 59):02d}Z"
+
+
+def recent_date(record: dict) -> str:
+    """What the ``recent`` sort sorts on (and the ``harvested`` range of a boolean query): when the record
+    was stored (``harvested``), else its datestamp, else NO_DATE, as :func:`fit_datetime` writes it."""
+    return fit_datetime(record.get("harvested")) or fit_datetime(record.get("datestamp")) or NO_DATE
+
+
 def display_title(record: dict, lang: str | None = None) -> str:
     """The title in the language asked for, else English, else the first one the record has."""
     items = _lang_items(record.get("title"))
@@ -503,8 +548,8 @@ def to_document(record: dict) -> dict:
     (``year`` an int, the others lists of strings, ``type``/``assistance_status`` single strings);
     ``origin_identifier``, ``origin_format``, ``path``, ``articles``, ``eligible_countries``,
     ``eligible_regions``, ``deadline``, ``datestamp``, ``harvested``, ``issued`` (ISO datetimes),
-    ``sort_dt`` (what newest/oldest sort on), ``title_sort``, ``title_display``, ``completeness``, ``missing``,
-    ``dedup_key`` and ``record_json`` (the whole record, for get()). Empty values are left out."""
+    ``sort_dt`` (what newest/oldest sort on), ``recent_dt`` (what recent sorts on), ``title_sort``,
+    ``title_display``, ``completeness``, ``missing``, ``dedup_key`` and ``record_json`` (the whole record, for get()). Empty values are left out."""
     if not isinstance(record, dict) or not isinstance(record.get("id"), str) or not record["id"]:
         raise ValueError("a record to index needs a string id")
     origin = record.get("origin") or {}
@@ -534,6 +579,7 @@ def to_document(record: dict) -> dict:
         "harvested": record.get("harvested"),
         "issued": issued_date(record),
         "sort_dt": sort_date(record),
+        "recent_dt": recent_date(record),
         "title_sort": title_sort(record),
         "title_display": display_title(record),
         "completeness": quality.get("completeness"),
@@ -704,6 +750,292 @@ def _chemical_names(chemicals: tuple[str, ...]) -> tuple[str, ...]:
 def words(text: str) -> list[str]:
     """The letters-and-digits tokens of a text (CJK characters one by one), as a query sees them."""
     return _WORD.findall(clean_query_text(text))
+
+
+# ----------------------------------------------------------------------------------------------- boolean queries
+
+WORD_SCOPES = ("any", "title", "description", "keywords", "other")
+"""Where a :class:`Words` condition looks: every text field, or one of TEXT_FIELDS (``other``: creators,
+publisher, the assistance provider and texts)."""
+WORD_MATCHES = ("all", "any", "phrase")
+EQUALS_FIELDS = (*FACET_FIELDS, "id")
+RANGE_FIELDS = ("year", "issued", "datestamp", "harvested")
+"""``year`` (a whole number), ``issued`` (:func:`issued_date`), ``datestamp``, ``harvested``
+(:func:`recent_date`: when stored, else the datestamp)."""
+MAX_WHERE_DEPTH = 16
+MAX_WHERE_NODES = 128
+MAX_WHERE_VALUES = 256
+MAX_WHERE_PHRASES = 512
+"""Phrases a boolean query may search for, the names of the chemicals its words name included (Solr
+refuses a query of more than 1024 clauses)."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """Words in a text field. ``scope``: one of WORD_SCOPES. ``match``: ``all`` (every white-space
+    separated term must occur, each term a phrase of its letters and digits, as in a query's text), ``any``
+    (at least one term) or ``phrase`` (all the words, in this order). In scope ``any`` a chemical the words
+    name also finds the records about it in every language, as a query's text does."""
+
+    text: str
+    scope: str = "any"
+    match: str = "all"
+
+
+@dataclass(frozen=True)
+class Equals:
+    """The field (EQUALS_FIELDS: a facet field, or ``id``) holds one of ``values`` exactly."""
+
+    field: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Range:
+    """The field (RANGE_FIELDS) lies between ``low`` and ``high`` (None: open). Years are whole numbers;
+    dates are ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SSZ``, a partial date standing for
+    its whole period (``high="2019"`` inclusive: up to the end of 2019; ``low="2019"`` exclusive: from 2020)."""
+
+    field: str
+    low: int | str | None = None
+    high: int | str | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+
+
+class _Junction:
+    __slots__ = ("items",)
+
+    def __init__(self, *items):
+        self.items = tuple(items)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.items == other.items
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.items))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(map(repr, self.items))})"
+
+
+class And(_Junction):
+    """Every item holds. ``And()`` holds for every record."""
+
+
+class Or(_Junction):
+    """At least one item holds. ``Or()`` holds for none."""
+
+
+@dataclass(frozen=True)
+class Not:
+    """The item does not hold."""
+
+    item: Any
+
+
+EVERYTHING = And()
+NOTHING = Or()
+
+
+def check_where(node) -> Any:
+    """A boolean query validated and simplified, as backends render it: Words with match ``any`` turned into
+    an Or of one ``all`` per term, Words without a letter or digit into NOTHING, Equals values as stripped
+    strings (none left: NOTHING), Range bounds normalised (dates to ``YYYY-MM-DDTHH:MM:SSZ``, an empty range:
+    NOTHING), nested And/Or flattened, constants folded. None or EVERYTHING: None (no condition).
+    ValueError naming what is wrong (an unknown field or scope, a bad bound, a tree too deep or too big)."""
+    if node is None:
+        return None
+    budget = {"nodes": 0, "values": 0, "phrases": 0}
+    out = _check_node(node, 1, budget)
+    return None if out == EVERYTHING else out
+
+
+def _check_node(node, depth: int, budget: dict):
+    if depth > MAX_WHERE_DEPTH:
+        raise ValueError(f"boolean query nested more than {MAX_WHERE_DEPTH} deep")
+    budget["nodes"] += 1
+    if budget["nodes"] > MAX_WHERE_NODES:
+        raise ValueError(f"boolean query of more than {MAX_WHERE_NODES} conditions")
+    if isinstance(node, Words):
+        return _check_words(node, depth, budget)
+    if isinstance(node, Equals):
+        return _check_equals(node, budget)
+    if isinstance(node, Range):
+        return _check_range(node)
+    if isinstance(node, Not):
+        inner = _check_node(node.item, depth + 1, budget)
+        if isinstance(inner, Not):
+            return inner.item
+        return NOTHING if inner == EVERYTHING else EVERYTHING if inner == NOTHING else Not(inner)
+    if isinstance(node, (And, Or)):
+        kind = type(node)
+        absorbing, neutral = (NOTHING, EVERYTHING) if kind is And else (EVERYTHING, NOTHING)
+        items: list = []
+        for item in node.items:
+            checked = _check_node(item, depth + 1, budget)
+            if checked == absorbing:
+                return absorbing
+            if checked == neutral:
+                continue
+            for part in (checked.items if type(checked) is kind else (checked,)):
+                if part not in items:
+                    items.append(part)
+        return items[0] if len(items) == 1 else kind(*items)
+    raise ValueError(f"not a boolean query condition: {type(node).__name__} "
+                     "(use And, Or, Not, Words, Equals, Range)")
+
+
+def _check_words(node: Words, depth: int, budget: dict):
+    if not isinstance(node.text, str):
+        raise ValueError("Words.text must be a string")
+    if node.scope not in WORD_SCOPES:
+        raise ValueError(f"unknown word scope {node.scope!r}; scopes: {', '.join(WORD_SCOPES)}")
+    if node.match not in WORD_MATCHES:
+        raise ValueError(f"unknown word match {node.match!r}; matches: {', '.join(WORD_MATCHES)}")
+    if not node.text.strip():
+        raise ValueError("a Words condition needs words")
+    if node.match == "any":
+        chunks = list(dict.fromkeys(re.findall(r"\S+", clean_query_text(node.text))))[:MAX_TERMS]
+        return _check_node(Or(*(Words(c, node.scope, "all") for c in chunks)), depth, budget)
+    plan = word_plan(node)
+    if not plan.terms and not plan.chemicals:
+        return NOTHING
+    budget["phrases"] += len(plan.terms) + len(plan.names) + len(plan.residual) + len(plan.chemicals)
+    if budget["phrases"] > MAX_WHERE_PHRASES:
+        raise ValueError(f"boolean query searching more than {MAX_WHERE_PHRASES} phrases "
+                         "(the names of the chemicals it names included)")
+    return Words(node.text, node.scope, node.match)
+
+
+def _check_equals(node: Equals, budget: dict):
+    if node.field not in EQUALS_FIELDS:
+        raise ValueError(f"unknown field {node.field!r}; fields: {', '.join(EQUALS_FIELDS)}")
+    values = node.values
+    if isinstance(values, (str, int)):
+        values = [values]
+    if not isinstance(values, (list, tuple)):
+        raise ValueError("Equals.values must be a value or a list of values")
+    vals = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            raise ValueError(f"Equals.values: {v!r} is not a string")
+        v = str(v).strip()
+        if not v or not _utf8(v):                     # a lone surrogate is in no indexed value
+            continue
+        if node.field == "year":
+            if not re.fullmatch(r"-?[0-9]{1,9}", v):   # no year is anything else
+                continue
+            v = str(int(v))
+        if v not in vals:
+            vals.append(v)
+    budget["values"] += len(vals)
+    if budget["values"] > MAX_WHERE_VALUES:
+        raise ValueError(f"boolean query with more than {MAX_WHERE_VALUES} values")
+    return Equals(node.field, tuple(vals)) if vals else NOTHING
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_PARTIAL_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2}):([0-9]{2}):([0-9]{2})Z?)?)?)?")
+
+
+def date_period(text: str) -> tuple[str, str]:
+    """The first and last second of the period a date names: '2019' -> ('2019-01-01T00:00:00Z',
+    '2019-12-31T23:59:59Z'); '2019-05-17T10:00:00Z' -> itself twice. ValueError for what is no date."""
+    m = _PARTIAL_DATE.fullmatch(text.strip()) if isinstance(text, str) else None
+    if not m:
+        raise ValueError(f"invalid date {text!r}: use YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
+    y, mo, d, h, mi, s = (int(g) if g else None for g in m.groups())
+    try:
+        if not 1 <= y <= 9999 or (mo is not None and not 1 <= mo <= 12) or (
+                d is not None and not 1 <= d <= calendar.monthrange(y, mo)[1]) or (
+                h is not None and not (h <= 23 and mi <= 59 and s <= 59)):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"invalid date {text!r}: no such day or time") from None
+    if h is not None:
+        first = last = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z"
+        return first, last
+    if d is not None:
+        return f"{y:04d}-{mo:02d}-{d:02d}T00:00:00Z", f"{y:04d}-{mo:02d}-{d:02d}T23:59:59Z"
+    if mo is not None:
+        end = calendar.monthrange(y, mo)[1]
+        return f"{y:04d}-{mo:02d}-01T00:00:00Z", f"{y:04d}-{mo:02d}-{end:02d}T23:59:59Z"
+    return f"{y:04d}-01-01T00:00:00Z", f"{y:04d}-12-31T23:59:59Z"
+
+
+def _check_range(node: Range):
+    if node.field not in RANGE_FIELDS:
+        raise ValueError(f"unknown range field {node.field!r}; fields: {', '.join(RANGE_FIELDS)}")
+    if node.low is None and node.high is None:
+        raise ValueError(f"a range on {node.field} needs a low or a high bound")
+    low_inc, high_inc = bool(node.low_inclusive), bool(node.high_inclusive)
+    if node.field == "year":
+        bounds = []
+        for b in (node.low, node.high):
+            if b is None:
+                bounds.append(None)
+                continue
+            if isinstance(b, bool) or not re.fullmatch(r"-?[0-9]{1,9}", str(b).strip()):
+                raise ValueError(f"invalid year {b!r}: a year is a whole number")
+            bounds.append(int(str(b).strip()))
+        low, high = bounds
+        # whole numbers: every bound inclusive
+        if low is not None and not low_inc:
+            low, low_inc = low + 1, True
+        if high is not None and not high_inc:
+            high, high_inc = high - 1, True
+        if low is not None and high is not None and low > high:
+            return NOTHING
+        return Range("year", low, high, True, True)
+    low = high = None
+    if node.low is not None:
+        first, last = date_period(str(node.low))
+        low = first if low_inc else last       # after a whole period: after its last second
+    if node.high is not None:
+        first, last = date_period(str(node.high))
+        high = last if high_inc else first     # before a whole period: before its first second
+    if low is not None and high is not None and (low > high or (low == high and not (low_inc and high_inc))):
+        return NOTHING
+    return Range(node.field, low, high, low_inc, high_inc)
+
+
+@lru_cache(maxsize=1024)
+def word_plan(node: Words) -> QueryPlan:
+    """What a (checked) Words condition searches for, as a QueryPlan: ``all`` in scope ``any`` is exactly a
+    query's text; in another scope the same terms without chemicals; ``phrase`` is one term of all the
+    words, which in scope ``any`` also names a chemical when the words are nothing but its name."""
+    if node.match == "phrase":
+        toks = words(node.text)[:MAX_QUERY_CHARS]
+        if not toks:
+            return QueryPlan(node.text, False, (), (), (), ())
+        term = _join_tokens(toks)
+        plan = plan_query(node.text) if node.scope == "any" else None
+        if plan is None or not plan.chemicals or plan.residual:
+            return QueryPlan(node.text, False, (term,), (), (term,), ())
+        return QueryPlan(node.text, False, (term,), plan.chemicals, (), plan.names)
+    plan = plan_query(node.text)
+    if node.scope == "any" or not plan.terms:
+        return plan
+    return QueryPlan(plan.text, False, plan.terms, (), plan.terms, ())
+
+
+def where_chemicals(node) -> list[str]:
+    """Chemical ids the words of a (checked) boolean query name, outside any Not."""
+    out: list[str] = []
+    if isinstance(node, Words):
+        out.extend(word_plan(node).chemicals)
+    elif isinstance(node, (And, Or)):
+        for item in node.items:
+            out.extend(where_chemicals(item))
+    return list(dict.fromkeys(out))
 
 
 # ----------------------------------------------------------------------------------------------- cursors

@@ -6,7 +6,8 @@
 
 Tables (created on first use, next to the store's):
 
-    idx_docs(doc INTEGER PRIMARY KEY, id UNIQUE, sort_date, title_sort, facets)   one small row per record
+    idx_docs(doc INTEGER PRIMARY KEY, id UNIQUE, sort_date, title_sort, facets, recent_date, issued,
+             datestamp)                                                   one small row per record
     idx_records(doc INTEGER PRIMARY KEY, record)                          the record as indexed (JSON)
     idx_facets(field, value, doc)                                         one row per facet value (filters)
     idx_fts(title, description, keywords, other)                          FTS5, rowid = doc
@@ -44,7 +45,16 @@ Every write is one transaction (BEGIN IMMEDIATE), committed when upsert() or del
 read one snapshot. The backend serialises its own callers with a lock, so threads may share it.
 
 Changing :func:`prepare` or the tables changes what the index means: bump ``SCHEMA_VERSION``, and an index
-of an older version is dropped on open (indexed_seq goes back to 0, so the next catch_up rebuilds it).
+of an older version is dropped on open (indexed_seq goes back to 0, so the next catch_up rebuilds it). A
+column that can be worked out from the records already indexed is added on open instead, without a rebuild,
+and filled from idx_records in the same transaction that adds it (:func:`_add_columns`): ``recent_date``
+(the ``recent`` sort and the ``harvested`` range, :func:`harvester.index.recent_date`), ``issued`` and
+``datestamp`` (date ranges; :func:`harvester.index.fit_datetime`, '' when the record has none).
+
+A boolean query (``Query.where``) becomes one SQL condition on the doc number (:func:`where_sql`): words
+are ``doc IN (SELECT rowid FROM idx_fts WHERE idx_fts MATCH ?)`` with the terms as quoted FTS5 strings (a
+field scope as an FTS5 column filter, ``title : (...)``), equalities and year ranges subqueries on
+idx_facets, date ranges comparisons on idx_docs' columns; every value is an SQL parameter.
 """
 from __future__ import annotations
 
@@ -59,8 +69,9 @@ from pathlib import Path
 
 from ..store import Store
 from . import (CJK_CLASS, FACET_FIELDS, FACET_LIMIT, TEXT_FIELDS, Backend, Hit, Query, QueryPlan, Results,
-               decode_cursor, encode_cursor, facet_values, hit_from_record, plan_query, sort_date, text_segments,
-               title_sort)
+               decode_cursor, encode_cursor, facet_values, fit_datetime, hit_from_record, issued_date, plan_query,
+               recent_date, sort_date, text_segments, title_sort, And, Equals, Not, Or, Range, Words, NOTHING,
+               word_plan)
 
 SCHEMA_VERSION = "1"
 META_SEQ = "index.embedded.seq"
@@ -76,7 +87,10 @@ CREATE TABLE IF NOT EXISTS idx_docs (
     id          TEXT NOT NULL UNIQUE,
     sort_date   TEXT NOT NULL,
     title_sort  TEXT NOT NULL,
-    facets      TEXT NOT NULL
+    facets      TEXT NOT NULL,
+    recent_date TEXT NOT NULL DEFAULT '',
+    issued      TEXT NOT NULL DEFAULT '',
+    datestamp   TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS idx_records (
     doc         INTEGER PRIMARY KEY,
@@ -84,6 +98,7 @@ CREATE TABLE IF NOT EXISTS idx_records (
 );
 CREATE INDEX IF NOT EXISTS idx_docs_date ON idx_docs(sort_date, id);
 CREATE INDEX IF NOT EXISTS idx_docs_title ON idx_docs(title_sort, id);
+CREATE INDEX IF NOT EXISTS idx_docs_recent ON idx_docs(recent_date, id);
 CREATE TABLE IF NOT EXISTS idx_facets (
     field   TEXT NOT NULL,
     value   TEXT NOT NULL,
@@ -216,6 +231,66 @@ def match_expressions(plan: QueryPlan) -> tuple[str, str | None]:
         names = "(" + " OR ".join(_fts_string(n) for n in plan.names) + ")"
         expr += f" OR ({names} AND ({residual}))" if residual else f" OR {names}"
     return expr, residual
+
+
+_DATE_COLUMN = {"issued": "issued", "datestamp": "datestamp", "harvested": "recent_date"}
+
+
+def where_sql(node, col: str) -> tuple[str, list]:
+    """A checked boolean query (harvester.index.check_where) as an SQL condition on the doc number ``col``
+    and its parameters. Nothing from the query but parameters and quoted FTS5 strings reaches SQLite."""
+    if isinstance(node, (And, Or)):
+        if not node.items:
+            return ("1" if isinstance(node, And) else "0"), []
+        parts = [where_sql(item, col) for item in node.items]
+        joiner = " AND " if isinstance(node, And) else " OR "
+        return "(" + joiner.join(sql for sql, _ in parts) + ")", [a for _, args in parts for a in args]
+    if isinstance(node, Not):
+        sql, args = where_sql(node.item, col)
+        return f"(NOT {sql})", args
+    if isinstance(node, Equals):
+        marks = ",".join("?" * len(node.values))
+        if node.field == "id":
+            return f"{col} IN (SELECT doc FROM idx_docs WHERE id IN ({marks}))", list(node.values)
+        return (f"{col} IN (SELECT doc FROM idx_facets WHERE field=? AND value IN ({marks}))",
+                [node.field, *node.values])
+    if isinstance(node, Range):
+        if node.field == "year":
+            conds, args = [], []
+            for bound, op in ((node.low, ">="), (node.high, "<=")):
+                if bound is not None:
+                    conds.append(f"CAST(value AS INTEGER) {op} ?")
+                    args.append(bound)
+            return (f"{col} IN (SELECT doc FROM idx_facets WHERE field='year' AND {' AND '.join(conds)})", args)
+        column = _DATE_COLUMN[node.field]
+        conds, args = [f"{column} <> ''"], []
+        if node.low is not None:
+            conds.append(f"{column} {'>=' if node.low_inclusive else '>'} ?")
+            args.append(node.low)
+        if node.high is not None:
+            conds.append(f"{column} {'<=' if node.high_inclusive else '<'} ?")
+            args.append(node.high)
+        return f"{col} IN (SELECT doc FROM idx_docs WHERE {' AND '.join(conds)})", args
+    if isinstance(node, Words):
+        plan = word_plan(node)
+        if plan.chemicals:
+            expr, residual = match_expressions(plan)
+        else:
+            expr, residual = _all_of(plan.terms), None
+        if node.scope != "any":
+            expr = f"{node.scope} : ({expr})"
+        sql = f"{col} IN (SELECT rowid FROM idx_fts WHERE idx_fts MATCH ?)"
+        args: list = [expr]
+        if plan.chemicals:
+            tagged = (f"{col} IN (SELECT doc FROM idx_facets WHERE field='chemicals' AND value IN "
+                      f"({','.join('?' * len(plan.chemicals))})")
+            args += plan.chemicals
+            if residual:
+                tagged += " AND doc IN (SELECT rowid FROM idx_fts WHERE idx_fts MATCH ?)"
+                args.append(residual)
+            sql = f"({sql} OR {tagged}))"
+        return sql, args
+    raise ValueError(f"not a checked boolean query: {node!r}")
 
 
 # ----------------------------------------------------------------------------------------------- highlights
@@ -433,7 +508,32 @@ _ORDER = {
     "newest": ("d.sort_date DESC, d.id DESC", "(d.sort_date, d.id) < (?, ?)"),
     "oldest": ("d.sort_date ASC, d.id ASC", "(d.sort_date, d.id) > (?, ?)"),
     "title": ("d.title_sort ASC, d.id ASC", "(d.title_sort, d.id) > (?, ?)"),
+    "recent": ("d.recent_date DESC, d.id DESC", "(d.recent_date, d.id) < (?, ?)"),
 }
+
+
+_DATE_COLUMNS = ("recent_date", "issued", "datestamp")
+
+
+def _dates(record: dict) -> tuple[str, str, str]:
+    """The record's values of _DATE_COLUMNS."""
+    return (recent_date(record), fit_datetime(issued_date(record)) or "",
+            fit_datetime(record.get("datestamp")) or "")
+
+
+def _add_columns(db) -> None:
+    """Add the _DATE_COLUMNS an index made before them lacks, filled from the records it holds, inside the
+    caller's transaction (a crash leaves the index as it was)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(idx_docs)")}
+    missing = [c for c in _DATE_COLUMNS if c not in have]
+    if not missing:
+        return
+    for name in missing:
+        db.execute(f"ALTER TABLE idx_docs ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
+    update = f"UPDATE idx_docs SET {', '.join(f'{c}=?' for c in _DATE_COLUMNS)} WHERE doc=?"
+    records = db.execute("SELECT doc, record FROM idx_records")
+    while rows := records.fetchmany(1000):           # a large index is never all in memory
+        db.executemany(update, [(*_dates(json.loads(body)), doc) for doc, body in rows])
 
 
 class EmbeddedBackend(Backend):
@@ -459,6 +559,8 @@ class EmbeddedBackend(Backend):
                     if stmt.strip():
                         self.db.execute(stmt)
                 self._store.set_meta(META_SEQ, "0")
+            if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='idx_docs'").fetchone():
+                _add_columns(self.db)               # an index made before the recent sort and date ranges
             for stmt in _TABLES.split(";"):
                 if stmt.strip():
                     self.db.execute(stmt)
@@ -504,7 +606,7 @@ class EmbeddedBackend(Backend):
         facets = [(f, v.replace(_PAIR, " ").replace(_UNIT, " "))
                   for f, vals in facet_values(record).items() for v in vals]
         return (record["id"], json.dumps(record, ensure_ascii=False, sort_keys=True), sort_date(record),
-                title_sort(record), cols, facets)
+                title_sort(record), _dates(record), cols, facets)
 
     def upsert(self, records: list[dict]) -> None:
         rows: dict[str, tuple] = {}
@@ -524,28 +626,29 @@ class EmbeddedBackend(Backend):
                     f"WHERE d.id IN ({','.join('?' * len(chunk))})", chunk))
             next_doc = db.execute("SELECT COALESCE(MAX(doc), 0) + 1 FROM idx_docs").fetchone()[0]
             inserts, updates, replaced, fts, facets, bodies, new_bodies, stale = [], [], [], [], [], [], [], []
-            for rid, body, sdate, tsort, cols, fvals in rows.values():
+            for rid, body, sdate, tsort, dates, cols, fvals in rows.values():
                 if rid in old:
                     doc, old_body, old_facets = old[rid]
                     if old_body == body:
                         continue
                     stale.extend((f, v, doc) for f, v in _facet_pairs(old_facets))
-                    updates.append((_PAIR.join(f + _UNIT + v for f, v in fvals), sdate, tsort, doc))
+                    updates.append((_PAIR.join(f + _UNIT + v for f, v in fvals), sdate, tsort, *dates, doc))
                     bodies.append((body, doc))
                     replaced.append((doc,))
                 else:
                     doc, next_doc = next_doc, next_doc + 1
-                    inserts.append((doc, rid, _PAIR.join(f + _UNIT + v for f, v in fvals), sdate, tsort))
+                    inserts.append((doc, rid, _PAIR.join(f + _UNIT + v for f, v in fvals), sdate, tsort, *dates))
                     new_bodies.append((doc, body))
                 fts.append((doc, *cols))
                 facets.extend((f, v, doc) for f, v in fvals)
             if replaced:
                 db.executemany("DELETE FROM idx_fts WHERE rowid=?", replaced)
                 db.executemany("DELETE FROM idx_facets WHERE field=? AND value=? AND doc=?", stale)
-                db.executemany("UPDATE idx_docs SET facets=?, sort_date=?, title_sort=? WHERE doc=?", updates)
+                db.executemany("UPDATE idx_docs SET facets=?, sort_date=?, title_sort=?, recent_date=?, issued=?, "
+                               "datestamp=? WHERE doc=?", updates)
                 db.executemany("UPDATE idx_records SET record=? WHERE doc=?", bodies)
-            db.executemany("INSERT INTO idx_docs(doc, id, facets, sort_date, title_sort) VALUES (?,?,?,?,?)",
-                           inserts)
+            db.executemany("INSERT INTO idx_docs(doc, id, facets, sort_date, title_sort, recent_date, issued, "
+                           "datestamp) VALUES (?,?,?,?,?,?,?,?)", inserts)
             db.executemany("INSERT INTO idx_records(doc, record) VALUES (?,?)", new_bodies)
             db.executemany("INSERT INTO idx_fts(rowid, title, description, keywords, other) VALUES (?,?,?,?,?)", fts)
             db.executemany("INSERT OR IGNORE INTO idx_facets(field, value, doc) VALUES (?,?,?)", facets)
@@ -614,12 +717,17 @@ class EmbeddedBackend(Backend):
             return self.db.execute("SELECT COUNT(*) FROM idx_docs").fetchone()[0]
 
     @staticmethod
-    def _filters(filters: dict[str, list[str]], col: str) -> tuple[str, list]:
+    def _filters(q: Query, col: str) -> tuple[str, list]:
+        """The SQL condition of the query's filters and boolean query on the doc number ``col``."""
         sql, args = [], []
-        for name, values in filters.items():
+        for name, values in q.filters.items():
             sql.append(f"{col} IN (SELECT doc FROM idx_facets WHERE field=? AND value IN "
                        f"({','.join('?' * len(values))}))")
             args += [name, *values]
+        if q.where is not None:
+            where, wargs = where_sql(q.where, col)
+            sql.append(where)
+            args += wargs
         return " AND ".join(sql) or "1", args
 
     def search(self, q: Query) -> Results:
@@ -632,16 +740,16 @@ class EmbeddedBackend(Backend):
                 else isinstance(after[0], str) and isinstance(after[1], str))):
             raise ValueError("invalid cursor (use next_cursor from a previous result)")
         chems = list(plan.chemicals)
-        if plan.match_none:
+        if plan.match_none or q.where == NOTHING:
             return Results(0, [], {f: {} for f in q.facets}, None, chems)
-        where, wargs = self._filters(q.filters, "doc" if not plan.match_all else "d.doc")
+        where, wargs = self._filters(q, "doc" if not plan.match_all else "d.doc")
         with self._read() as db:
             if plan.match_all:
                 # pages come straight from idx_docs, in the order of its indexes
                 source = "idx_docs d"
                 score = "0.0"
                 base_where, base_args = where, wargs
-                if q.filters and q.facets:
+                if (q.filters or q.where is not None) and q.facets:
                     db.execute("DELETE FROM temp.idx_match")
                     db.execute(f"INSERT INTO temp.idx_match(doc, score) SELECT d.doc, 0.0 FROM idx_docs d "
                                f"WHERE {where}", wargs)
@@ -654,7 +762,7 @@ class EmbeddedBackend(Backend):
                 expr, residual = match_expressions(plan)
                 # "+rowid": the filters must not reach FTS5 as rowid constraints (it would run the match
                 # once per filtered row)
-                fwhere, fargs = self._filters(q.filters, "+rowid")
+                fwhere, fargs = self._filters(q, "+rowid")
                 db.execute("DELETE FROM temp.idx_match")
                 db.execute(f"INSERT INTO temp.idx_match(doc, score) SELECT rowid, "
                            f"-bm25(idx_fts, {', '.join(map(str, WEIGHTS))}) FROM idx_fts "
@@ -684,13 +792,13 @@ class EmbeddedBackend(Backend):
             elif sort == "relevance":
                 top = db.execute(f"SELECT m.doc, m.score FROM temp.idx_match m WHERE {page_where} "
                                  f"ORDER BY {order} LIMIT ? OFFSET ?", page_args + limits).fetchall()
-                found = {doc: (rid, sdate, tsort) for doc, rid, sdate, tsort in db.execute(
-                    f"SELECT doc, id, sort_date, title_sort FROM idx_docs WHERE doc IN "
+                found = {doc: (rid, sdate, tsort, rdate) for doc, rid, sdate, tsort, rdate in db.execute(
+                    f"SELECT doc, id, sort_date, title_sort, recent_date FROM idx_docs WHERE doc IN "
                     f"({','.join('?' * len(top))})", [d for d, _ in top])} if top else {}
-                rows = [(doc, *found[doc], sc) for doc, sc in top if doc in found]
+                rows = [(doc, *found[doc][:3], sc, found[doc][3]) for doc, sc in top if doc in found]
             else:
                 rows = db.execute(
-                    f"SELECT d.doc, d.id, d.sort_date, d.title_sort, {score} FROM {source} "
+                    f"SELECT d.doc, d.id, d.sort_date, d.title_sort, {score}, d.recent_date FROM {source} "
                     f"WHERE {page_where} ORDER BY {order} LIMIT ? OFFSET ?", page_args + limits).fetchall()
             facets = self._facets(db, q.facets, total if matched else None) if q.facets else {}
             more = len(rows) > q.limit
@@ -700,7 +808,7 @@ class EmbeddedBackend(Backend):
             marked = self._highlight(db, plan, [r[0] for r in rows]) if (q.highlight and rows and
                                                                           not plan.match_all) else {}
         hits: list[Hit] = []
-        for doc, rid, sdate, tsort, sc in rows:
+        for doc, rid, sdate, tsort, sc, _rdate in rows:
             record = json.loads(bodies[doc])
             hl = highlights_for(record, marked[doc], q.lang) if doc in marked else {}
             hits.append(hit_from_record(record, plan, sc, q.lang, hl))
@@ -708,7 +816,7 @@ class EmbeddedBackend(Backend):
         if more and rows:
             last = rows[-1]
             key = {"relevance": [last[4], last[0]], "newest": [last[2], last[1]], "oldest": [last[2], last[1]],
-                   "title": [last[3], last[1]]}[sort]
+                   "title": [last[3], last[1]], "recent": [last[5], last[1]]}[sort]
             next_cursor = encode_cursor(sort, key)
         return Results(total, hits, facets, next_cursor, chems)
 

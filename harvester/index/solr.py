@@ -29,7 +29,11 @@ its ``chemicals`` scores 0, as in the embedded backend. Filters are ``fq={!term 
 or ``{!terms f=FIELD separator=S}aSb`` (several; S a character no value holds, else one ``{!term}`` per
 value through parameters); facets are Solr's field facets (mincount 1, at most FACET_LIMIT values, then
 ordered by count and value). Sorts are ``score desc, id asc`` (relevance),
-``sort_dt desc, id desc`` (newest), ``sort_dt asc, id asc`` (oldest), ``title_sort asc, id asc`` (title).
+``sort_dt desc, id desc`` (newest), ``sort_dt asc, id asc`` (oldest), ``title_sort asc, id asc`` (title),
+``recent_dt desc, id desc`` (recent; ``recent_dt`` is a ``*_dt`` dynamic field, so an older configset needs no
+change, but documents indexed before it existed sort as 1970 until ``pops-chm reindex``). A boolean query
+(``Query.where``) is one more ``fq={!lucene}...`` (:func:`where_query`): fields of this module's choosing,
+values only as quoted phrases.
 
 Paging: a page asked for by offset uses ``start``; ``next_cursor`` is the interface's opaque cursor over the
 last hit's sort values and id, and continuing from it sends Solr the equivalent ``cursorMark`` (Solr's
@@ -53,8 +57,8 @@ ValueError.
 from __future__ import annotations
 
 import base64
-import calendar
 import json
+import logging
 import math
 import re
 import struct
@@ -67,8 +71,13 @@ import pysolr
 import requests
 
 from . import (FACET_LIMIT, TEXT_FIELDS, Backend, Hit, Query, QueryPlan, Results, SearchUnavailable,
-               decode_cursor, encode_cursor, hit_from_record, plan_query, sort_date, to_document)
+               NO_DATE, NOTHING, And, Equals, Not, Or, Range, Words, decode_cursor, encode_cursor, fit_datetime,
+               hit_from_record, plan_query, sort_date, to_document, word_plan)
 from .embedded import _join, _segments, _split_span, field_snippets
+
+# pysolr logs every failed request with its traceback, then raises; this module raises it again as
+# SearchUnavailable (one line naming Solr's URL) and its callers report that, so those log records go.
+logging.getLogger("pysolr").addFilter(lambda record: record.levelno < logging.ERROR)
 
 META_SEQ = "index.solr.seq:"
 DEFAULT_TIMEOUT = 30.0
@@ -76,12 +85,13 @@ CONNECT_TIMEOUT = 5.0
 
 QF = "title_fold^10 description_fold^4 keywords_fold^2 other_fold^1"
 FOLD_FIELDS = tuple(f"{name}_fold" for name in TEXT_FIELDS)
-FL = "id,score,record_json,sort_dt,title_sort"
+FL = "id,score,record_json,sort_dt,title_sort,recent_dt"
 SORTS = {
     "relevance": "score desc,id asc",
     "newest": "sort_dt desc,id desc",
     "oldest": "sort_dt asc,id asc",
     "title": "title_sort asc,id asc",
+    "recent": "recent_dt desc,id desc",
 }
 HL_MAX_CHARS = 200_000          # a field's text beyond this many characters is not highlighted
 MAX_START = 2**31 - 1 - 1024    # Solr's start + rows is an int
@@ -154,20 +164,7 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _solr_date(value) -> str | None:
-    """A date and time as Solr takes it (``2024-01-02T03:04:05Z``; a date alone is its first second), parts
-    out of range brought within it (``2024-02-30`` is the 29th, month 13 is December: a date sorts about where
-    its text would), or None when it is no date (or has no year from 1 to 9999)."""
-    if not isinstance(value, str):
-        return None
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?Z?",
-                     value.strip())
-    if not m or not int(m.group(1)):
-        return None
-    y, mo, d, h, mi, sec = (int(p) if p else dflt for p, dflt in zip(m.groups(), (0, 1, 1, 0, 0, 0)))
-    mo = min(max(mo, 1), 12)
-    d = min(max(d, 1), calendar.monthrange(y, mo)[1])
-    return f"{y:04d}-{mo:02d}-{d:02d}T{min(h, 23):02d}:{min(mi, 59):02d}:{min(sec, 59):02d}Z"
+_solr_date = fit_datetime   # a date as Solr takes it, or None
 
 
 # The schema's type of each field to_document fills (text fields aside): a value Solr would refuse fails
@@ -231,6 +228,7 @@ def solr_document(record: dict) -> dict:
     ``*_fold`` columns and an always-present ``title_sort``."""
     doc = _fit(to_document(record))
     doc["sort_dt"] = _solr_date(sort_date(record)) or "0000-01-01T00:00:00Z"
+    doc["recent_dt"] = _solr_date(doc.get("recent_dt")) or NO_DATE
     doc.setdefault("title_sort", "")        # to_document leaves an empty one out; it must sort first
     for name, segments in zip(TEXT_FIELDS, _segments(record)):
         if segments:
@@ -282,6 +280,46 @@ def filter_query(name: str, values: list[str]) -> tuple[str, dict] | None:
     # every separator occurs in some value: one term query per value, each in a parameter of its own
     refs = {f"fq_{name}_{i}": f"{{!term f={name}}}{v}" for i, v in enumerate(values)}
     return "{!bool " + " ".join(f"should=${ref}" for ref in refs) + "}", refs
+
+
+_WHERE_FIELD = {"issued": "issued", "datestamp": "datestamp", "harvested": "recent_dt", "year": "year"}
+
+
+def where_query(node) -> str:
+    """A checked boolean query (harvester.index.check_where) as a Lucene query for ``fq={!lucene}...``: field
+    names are this module's own, every value a quoted, escaped phrase (years and the normalised dates of
+    ranges are checked before they get here), so nothing a user typed is ever query syntax. Words are phrases
+    on the ``*_fold`` fields (scope any: ``text_fold``, which holds all four), as :func:`edismax_query`
+    matches a query's text."""
+    if isinstance(node, (And, Or)):
+        if not node.items:
+            return "*:*" if isinstance(node, And) else "(-*:*)"
+        if isinstance(node, And):
+            return "(" + " ".join("+" + where_query(item) for item in node.items) + ")"
+        return "(" + " OR ".join(where_query(item) for item in node.items) + ")"
+    if isinstance(node, Not):
+        return f"(*:* -{where_query(node.item)})"      # a purely negative clause would match nothing
+    if isinstance(node, Equals):
+        if node.field == "year":
+            return "year:(" + " OR ".join(str(int(v)) for v in node.values) + ")"
+        return f"{node.field}:(" + " OR ".join(_phrase(v) for v in node.values) + ")"
+    if isinstance(node, Range):
+        field = _WHERE_FIELD[node.field]
+        def bound(v):
+            return "*" if v is None else str(int(v)) if node.field == "year" else _phrase(v)
+        return (f"{field}:{'[' if node.low_inclusive else '{'}{bound(node.low)} TO "
+                f"{bound(node.high)}{']' if node.high_inclusive else '}'}")
+    if isinstance(node, Words):
+        plan = word_plan(node)
+        field = "text_fold" if node.scope == "any" else f"{node.scope}_fold"
+        terms = "(" + " ".join(f"+{field}:{_phrase(t)}" for t in plan.terms) + ")"
+        if not plan.chemicals:
+            return terms
+        either = " ".join([f"chemicals:{_phrase(c)}" for c in plan.chemicals]
+                          + [f"text_fold:{_phrase(n)}" for n in plan.names])
+        chem = f"+( {either} )" + "".join(f" +text_fold:{_phrase(r)}" for r in plan.residual)
+        return f"({terms} OR ( {chem} ))"
+    raise ValueError(f"not a checked boolean query: {node!r}")
 
 
 # ----------------------------------------------------------------------------------------------- cursors
@@ -344,7 +382,7 @@ def cursor_mark(sort: str, key: list) -> str:
             out += bytes([8]) + struct.pack(">f", float(value))  # FLOAT
         except (OverflowError, struct.error):
             raise bad from None
-    elif sort in ("newest", "oldest"):
+    elif sort in ("newest", "oldest", "recent"):
         if not isinstance(value, str):
             raise bad
         try:
@@ -366,6 +404,8 @@ def _cursor_key(sort: str, doc: dict) -> list:
         return [float(doc.get("score") or 0.0), doc["id"]]
     if sort == "title":
         return [doc.get("title_sort") or "", doc["id"]]
+    if sort == "recent":    # a document indexed before recent_dt existed: where Solr sorts a missing date
+        return [doc.get("recent_dt") or "1970-01-01T00:00:00Z", doc["id"]]
     return [doc.get("sort_dt") or "0000-01-01T00:00:00Z", doc["id"]]
 
 
@@ -604,7 +644,7 @@ class SolrBackend(Backend):
         after = decode_cursor(q.cursor, sort) if q.cursor else None
         mark = cursor_mark(sort, after) if after is not None else None
         empty = Results(0, [], {f: {} for f in q.facets}, None, chems)
-        if plan.match_none:
+        if plan.match_none or q.where == NOTHING:
             return empty
         params: dict = {"q": "" if plan.match_all else edismax_query(plan), "qf": QF, "mm": "1", "pf": "", "pf2": "",
                         "pf3": "", "fl": FL, "sort": SORTS[sort], "rows": q.limit + 1 if q.limit else 0}
@@ -615,6 +655,8 @@ class SolrBackend(Backend):
                 return empty
             fqs.append(made[0])
             params.update(made[1])
+        if q.where is not None:
+            fqs.append("{!lucene}" + where_query(q.where))
         if fqs:
             params["fq"] = fqs
         if self.zk_hosts:   # the same replicas for the same query: pages of one query see the same scores
@@ -704,7 +746,8 @@ class SolrBackend(Backend):
         if not core or not urlsplit(base).path.strip("/"):
             raise ValueError(f"cannot tell the core from index.solr.url {self.url!r}")
         fresh = f"{core}_rebuild_{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:6]}"
-        try:
+        try:   # first the half-built core of a rebuild that was killed (Solr or this process), if any
+            solr_runtime.unload_cores_matching(base, rf"{re.escape(core)}_rebuild_\d{{14}}_[0-9a-f]{{6}}")
             url = solr_runtime.create_core(base, fresh, config_set=self.configset)
         except solr_runtime.SolrRuntimeError as err:
             raise SearchUnavailable(str(err)) from None
