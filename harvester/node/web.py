@@ -459,6 +459,11 @@ def paging(sp: SearchParams, total: int, shown: int, next_cursor: str | None) ->
     return nav
 
 
+def feed_href(sp: SearchParams) -> str:
+    """The Atom feed of the page's search: its words, filters and language (harvester/node/feeds.py)."""
+    return f"{sp.root}/feed.atom?" + urlencode([(k, v) for k, v in sp.params() if k in ("q", "filter", "lang")])
+
+
 @router.get("/", response_class=HTMLResponse)
 def search_page(request: Request):
     state = request.app.state.node
@@ -511,7 +516,7 @@ def search_page(request: Request):
                   federation_available=federated is not None, nodes=nodes,
                   partial=any(n["status"] != "answered" for n in nodes), query_chemicals=chems,
                   nav=paging(sp, total, len(hits), out.get("next_cursor")),
-                  clear_url=sp.url(filters={}), page_data=json_for_script(page_data))
+                  clear_url=sp.url(filters={}), page_data=json_for_script(page_data), feed_url=feed_href(sp))
 
 
 # ----------------------------------------------------------------------------------------------- record page
