@@ -4,6 +4,8 @@ The schema is the only declaration of the record's fields; this module and the X
 """
 from __future__ import annotations
 
+import json
+
 from functools import lru_cache
 from typing import Any
 
@@ -43,6 +45,9 @@ def _fast_check():
 
 def problems(record: dict) -> list[str]:
     """Every way the record breaks the schema or the vocabularies, as 'path: message' (empty when valid)."""
+    unencodable = _unencodable_text(record)
+    if unencodable:
+        return unencodable
     try:
         _fast_check()(record)
     except fastjsonschema.JsonSchemaException:
@@ -55,6 +60,37 @@ def problems(record: dict) -> list[str]:
         out.append(f"{path}: {err.message}")
     if not out:
         out.extend(_vocabulary_problems(record))
+    return out
+
+
+def _unencodable_text(record) -> list[str]:
+    """Text that is not Unicode (lone surrogates, as JSON input can carry: "\\ud800"): it could be neither
+    stored nor sent, so it is named here rather than failing later."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+        return []
+    except UnicodeEncodeError:
+        pass
+    except (TypeError, ValueError):
+        return []   # not JSON at all: the schema check names it
+    out = []
+
+    def walk(value, path):
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                out.append(f"{path or '(record)'}: text holds a lone surrogate (U+{ord(value[exc.start]):04X}) "
+                           f"at character {exc.start}")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(k, f"{path}/{k!r}" if path else repr(k))
+                walk(v, f"{path}/{k}" if path else str(k))
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(v, f"{path}/{i}" if path else str(i))
+
+    walk(record, "")
     return out
 
 

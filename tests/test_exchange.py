@@ -371,19 +371,33 @@ def _edit_record_same_size(name, data):
     return data.replace(b"Kenya", b"Kenia", 1) if name == "records.jsonl" else data
 
 
-def _invalid_record_resealed(src: Path, dst: Path) -> None:
-    """An invalid record whose member checksum and size were recomputed in the manifest too."""
+def _resealed_with(src: Path, dst: Path, line: bytes) -> None:
+    """The bundle with its first record line replaced, the member's checksum and size recomputed."""
     with zipfile.ZipFile(src) as zf:
         records = zf.read("records.jsonl")
         m = json.loads(zf.read("manifest.json"))
     lines = records.splitlines(keepends=True)
-    rec = json.loads(lines[0])
-    rec["type"] = "gossip"
-    del rec["title"]
-    lines[0] = json.dumps(rec).encode() + b"\n"
+    lines[0] = line + b"\n"
     records = b"".join(lines)
     m["members"]["records.jsonl"] = {"sha256": hashlib.sha256(records).hexdigest(), "bytes": len(records)}
     rezip(src, dst, edit=lambda n, d: records if n == "records.jsonl" else resealed(m) if n == "manifest.json" else d)
+
+
+def _invalid_record_resealed(src: Path, dst: Path) -> None:
+    """An invalid record whose member checksum and size were recomputed in the manifest too."""
+    with zipfile.ZipFile(src) as zf:
+        rec = json.loads(zf.read("records.jsonl").splitlines()[0])
+    rec["type"] = "gossip"
+    del rec["title"]
+    _resealed_with(src, dst, json.dumps(rec).encode())
+
+
+def _lone_surrogate_resealed(src: Path, dst: Path) -> None:
+    """Valid JSON that is not Unicode text: a lone surrogate escaped in a title (storing it would fail)."""
+    with zipfile.ZipFile(src) as zf:
+        rec = json.loads(zf.read("records.jsonl").splitlines()[0])
+    rec["title"] = {"en": "PLACEHOLDER"}
+    _resealed_with(src, dst, json.dumps(rec).encode().replace(b"PLACEHOLDER", b"broken \\ud800 text"))
 
 
 TAMPERING = {
@@ -406,6 +420,8 @@ TAMPERING = {
     "invalid record resealed": (_invalid_record_resealed,
                                 r"records\.jsonl has records that do not validate against the record schema \(1 of \d+\): line 1: "
                                 r"record '[^']+': \(record\): 'title' is a required property"),
+    "lone surrogate resealed": (_lone_surrogate_resealed,
+                                r"line 1: record '[^']+': title/en: text holds a lone surrogate \(U\+D800\)"),
     "path traversal member": (lambda s, d: rezip(s, d, extra={"../../escaped.txt": b"x"}),
                               r"unexpected member '\.\./\.\./escaped\.txt'"),
     "duplicate member": (lambda s, d: rezip(s, d, extra={"records.jsonl": b"{}\n"}), r"appears twice"),

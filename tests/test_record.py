@@ -96,3 +96,14 @@ def test_pops_xml_refuses_unknown_elements():
     xml = popsxml.to_xml(FULL).replace(b"<pops:rights>", b"<pops:secret>x</pops:secret><pops:rights>")
     with pytest.raises(popsxml.PopsXMLError, match="unexpected element <secret>"):
         popsxml.from_xml(xml)
+
+
+def test_text_that_is_not_unicode_is_named_not_stored():
+    """JSON input can escape a lone surrogate ("\\ud800"); such text can be neither stored nor sent."""
+    rec = valid_record()
+    rec["keywords"] = {"en": ["fine", "bro\ud83dken"]}
+    assert problems(rec) == ["keywords/en/1: text holds a lone surrogate (U+D83D) at character 3"]
+    with pytest.raises(InvalidRecord):
+        validate(rec)
+    rec["keywords"]["en"][1] = "mended \U0001F600"
+    assert problems(rec) == []
