@@ -68,7 +68,7 @@ def map_record(fmt: str | crosswalks.Crosswalk, raw: RawRecord, ctx: MapContext)
         rec.setdefault("type", "information_exchange")
         rec["id"] = make_id(ctx.node, ctx.source, raw.identifier)
         rec["origin"] = canonical({"node": ctx.node, "source": ctx.source, "identifier": raw.identifier,
-                                   "format": cw.name, "url": ctx.url or raw.url})
+                                   "format": cw.name, "url": _public(ctx.url) or _public(raw.url)})
         rec["path"] = [ctx.node]
         rec["datestamp"] = raw.datestamp or rec.get("datestamp") or ctx.now
         rec["harvested"] = ctx.now
@@ -77,3 +77,9 @@ def map_record(fmt: str | crosswalks.Crosswalk, raw: RawRecord, ctx: MapContext)
         return validate(canonical(rec))
     except ValueError as exc:
         raise MappingError(str(exc)) from exc
+
+
+def _public(url: str | None) -> str | None:
+    """Only a web address is shown as a record's origin: a local file's path says nothing to a reader
+    elsewhere and would expose how the node's disk is laid out."""
+    return url if isinstance(url, str) and url.lower().startswith(("http://", "https://", "ftp://")) else None

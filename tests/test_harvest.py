@@ -192,3 +192,14 @@ def test_status_reports_counts_and_last_run(node):
 def test_unknown_source_is_a_usage_error(node):
     r = harvest(node, "nope")
     assert r.exit_code == 2 and "no source 'nope'" in r.output
+
+
+def test_records_from_local_files_do_not_show_the_node_s_paths(sample_node):
+    """origin.url is where a reader can find the original; a path on this node's disk is not that."""
+    from harvester.store import Store
+    with Store(sample_node.cfg.store_path) as store:
+        urls = {row["source"]: json.loads(row["record"])["origin"].get("url")
+                for row in store.db.execute("SELECT source, record FROM records WHERE deleted=0")}
+    assert set(urls) >= {"ke-moe", "ke-data", "ke-geo"}
+    assert all(u is None or u.startswith(("http://", "https://")) for u in urls.values()), urls
+    assert not any(str(sample_node.cfg.path.parent) in json.dumps(u) for u in urls.values())
