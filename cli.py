@@ -519,7 +519,7 @@ def _print_federated(out: dict, lang, as_json: bool) -> None:
                    "type, chemicals, countries, regions, languages, year, source, origin_node, assistance_kind, assistance_status.")
 @click.option("--facets", is_flag=True, help="Count the results by each facet field.")
 @click.option("--lang", metavar="L", help="The language of the query and of the titles shown (ar, zh, en, fr, ru, es).")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest", "title"]), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest", "title", "recent"]), default="relevance", show_default=True)
 @click.option("--limit", default=10, show_default=True, help="Results per page (at most 100).")
 @click.option("--offset", default=0, help="Skip this many results.")
 @click.option("--cursor", help="Continue after a previous page (its next_cursor): deep paging.")
