@@ -507,3 +507,16 @@ def test_country_codes(value, code):
 ])
 def test_document_type_guess(types, keywords, expected):
     assert guess_type(types, keywords) == expected
+
+
+def test_dcat_access_url_that_is_the_landing_page_keeps_it_a_page():
+    """Portals often give a distribution's accessURL as the dataset's landing page: the page must not be
+    described as a CSV file."""
+    ttl = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+    <https://data.example.org/ds/1> a dcat:Dataset ; dct:title "PCB inventory"@en ;
+        dcat:landingPage <https://data.example.org/ds/1/page> ;
+        dcat:distribution [ a dcat:Distribution ; dcat:accessURL <https://data.example.org/ds/1/page> ;
+                            dcat:mediaType "text/csv" ] ."""
+    [raw] = crosswalks.get("dcat").split(ttl, "inline.ttl")
+    rec = crosswalks.get("dcat").extract(raw)
+    assert {"url": "https://data.example.org/ds/1/page", "rel": "landing"} in rec["links"]

@@ -112,8 +112,8 @@ class Partial:
             if existing["url"] == u:
                 if _REL_RANK[rel] < _REL_RANK[existing["rel"]]:
                     existing["rel"] = rel
-                if fmt and "format" not in existing:
-                    existing["format"] = fmt
+                if fmt and "format" not in existing and existing["rel"] != "landing":
+                    existing["format"] = fmt   # a landing page that is also an access URL is still a page
                 if title and "title" not in existing:
                     existing["title"] = title
                 return True
