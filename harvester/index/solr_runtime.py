@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -454,6 +455,25 @@ def unload_core(base_url: str, name: str, delete: bool = True) -> bool:
         params["deleteInstanceDir"] = "true"
     _admin(base_url, "/admin/cores", params)
     return True
+
+
+def core_names(base_url: str) -> set[str]:
+    """Names of every core of a standalone Solr, those that failed to load included."""
+    body = _admin(base_url.rstrip("/"), "/admin/cores", {"action": "STATUS", "indexInfo": "false"},
+                  timeout=_HTTP_TIMEOUT)
+    return set(body.get("status") or {}) | set(body.get("initFailures") or {})
+
+
+def unload_cores_matching(base_url: str, pattern: str) -> list[str]:
+    """Unload, deleting their directories, the cores whose whole name matches the regular expression
+    ``pattern`` (those that failed to load too): what a process killed while it filled a core left behind.
+    Returns their names."""
+    base_url = base_url.rstrip("/")
+    gone = sorted(n for n in core_names(base_url) if re.fullmatch(pattern, n))
+    for name in gone:
+        _admin(base_url, "/admin/cores", {"action": "UNLOAD", "core": name, "deleteInstanceDir": "true"},
+               ok_errors=("Cannot unload non-existent core",))
+    return gone
 
 
 def configset_zip(conf_dir: Path | str = CONF_DIR) -> bytes:
