@@ -142,18 +142,20 @@ def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_ba
     max_bytes = cfg.harvest["max_record_bytes"]
     state = store.state(sid)
     source = open_source(spec, cfg, state, full)
-    seen: set[str] = set()
-    items, failures, pending = [], [], []
+    if full or not state.get("checkpoint"):
+        store.forget_seen(sid)   # a new listing; a resumed one adds to what it had seen before
+    items, failures, pending, seen = [], [], [], []
     resume = None
 
     def flush():
-        res = store.apply_batch(items, failures, pending=pending, checkpoint=resume, source=sid, run_id=report.run_id)
+        res = store.apply_batch(items, failures, pending=pending, checkpoint=resume, source=sid, run_id=report.run_id,
+                                seen=seen)
         report.stored += res.stored
         report.unchanged += res.unchanged
         report.failed += res.failed
         if on_batch and items:
             on_batch([it.record for it in items])
-        items.clear(), failures.clear(), pending.clear()
+        items.clear(), failures.clear(), pending.clear(), seen.clear()
         store.update_run(report.run_id, **report.counters())
         if progress:
             progress(report)
@@ -161,7 +163,7 @@ def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_ba
     for raw, resume in source.records():
         report.seen += 1
         if source.enumerates_all:  # only then can the identifiers not seen count as deleted
-            seen.add(raw.identifier)
+            seen.append(raw.identifier)
         if raw.deleted:
             pending.append(Item(sid, raw.identifier, datestamp=raw.datestamp))
         else:
@@ -183,7 +185,8 @@ def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_ba
     if not source.complete:
         report.status = "partial"
         return
-    _apply_deletions(store, spec, source, seen, report, force, cfg.source_setting(spec, "max_delete_share"))
+    _apply_deletions(store, spec, source, report, force, cfg.source_setting(spec, "max_delete_share"),
+                     batch_size)
     if report.status == "running":
         report.status = "partial" if report.problems else "ok"
     if report.status == "ok":
@@ -192,25 +195,30 @@ def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_ba
         store.save_state(sid, checkpoint=None, validators={})
 
 
-def _apply_deletions(store: Store, spec: dict, source, seen: set[str], report: RunReport, force: bool, limit: float):
+def _apply_deletions(store: Store, spec: dict, source, report: RunReport, force: bool, limit: float,
+                     batch_size: int):
+    """Tombstone the records the source deleted (pending deletions) and, after a whole listing, those it no
+    longer lists; unless that is more than `limit` of the source (the mass-deletion guard). Nothing here
+    holds the source's identifiers in memory: the store compares them."""
     sid = spec["id"]
-    live = store.live_identifiers(sid)
-    doomed = {it.identifier for it in store.pending_deletes(sid)} & live
-    if source.listing_complete and not report.problems:
-        if not seen and live:
-            report.problems.append(f"the source listed no records although {len(live)} are held; nothing deleted")
-        else:
-            doomed |= live - seen
+    vanished = source.listing_complete and not report.problems
+    live = store.count(sid)
+    if vanished and live and not store.seen_count(sid):
+        report.problems.append(f"the source listed no records although {live} are held; nothing deleted")
+        vanished = False
+    doomed = store.doomed_count(sid, vanished)
     if not doomed:
         store.clear_pending_deletes(sid)   # tombstones of records never held here
+        store.forget_seen(sid)
         return
-    share = len(doomed) / len(live)
+    share = doomed / live
     if share > limit and not force:
         report.status = "guarded"
-        report.error = (f"would delete {len(doomed)} of {len(live)} records ({share:.0%}), more than the limit of "
+        report.error = (f"would delete {doomed} of {live} records ({share:.0%}), more than the limit of "
                         f"{limit:.0%}; nothing deleted. Check the source, then run `pops-chm harvest {sid} --force` "
                         "to accept the deletions")
         return
-    res = store.apply_batch([Item(sid, i) for i in sorted(doomed)])
-    report.deleted += res.deleted
+    for ids in store.doomed(sid, vanished, chunk=batch_size):
+        report.deleted += store.apply_batch([Item(sid, i) for i in ids]).deleted
     store.clear_pending_deletes(sid)
+    store.forget_seen(sid)

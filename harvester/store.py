@@ -80,6 +80,11 @@ CREATE TABLE IF NOT EXISTS pending_deletes (
     datestamp   TEXT,
     PRIMARY KEY (source, identifier)
 );
+CREATE TABLE IF NOT EXISTS seen_in_run (
+    source      TEXT NOT NULL,
+    identifier  TEXT NOT NULL,
+    PRIMARY KEY (source, identifier)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
@@ -184,10 +189,12 @@ class Store:
         return self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM records").fetchone()[0]
 
     def apply_batch(self, items: Iterable[Item], failures: Iterable[Failure] = (), *, pending: Iterable[Item] = (),
-                    checkpoint: dict | None = None, source: str | None = None, run_id: int | None = None) -> BatchResult:
+                    checkpoint: dict | None = None, source: str | None = None, run_id: int | None = None,
+                    seen: Iterable[str] = ()) -> BatchResult:
         """Store new versions and tombstones, record failures, note deletions still to be confirmed (`pending`)
-        and (optionally) move the source's checkpoint, all in one transaction. Re-applying the same batch
-        changes nothing (idempotent by id and content)."""
+        and the identifiers a whole listing has `seen` so far (of `source`), and (optionally) move the
+        source's checkpoint, all in one transaction. Re-applying the same batch changes nothing (idempotent
+        by id and content)."""
         result = BatchResult()
         with self.transaction() as db:
             now = utcnow()  # taken under the write lock, so `changed` never goes back in time
@@ -234,6 +241,9 @@ class Store:
                     "location=excluded.location, raw=excluded.raw, run_id=excluded.run_id, last_seen=excluded.last_seen",
                     (f.source, f.identifier, f.error, f.location, f.raw, run_id, now, now))
                 result.failed += 1
+            if source is not None:
+                db.executemany("INSERT OR IGNORE INTO seen_in_run(source, identifier) VALUES (?,?)",
+                               ((source, i) for i in seen))
             if checkpoint is not None and source is not None:
                 self._ensure_source(source)
                 db.execute("UPDATE sources SET checkpoint=? WHERE id=?", (json.dumps(checkpoint), source))
@@ -245,6 +255,41 @@ class Store:
 
     def clear_pending_deletes(self, source: str) -> None:
         self.db.execute("DELETE FROM pending_deletes WHERE source=?", (source,))
+
+    # A whole listing's identifiers are kept here, not in memory, so that finding the records that vanished
+    # from a source costs the same memory for a million records as for ten, and survives a resumed run.
+    def forget_seen(self, source: str) -> None:
+        self.db.execute("DELETE FROM seen_in_run WHERE source=?", (source,))
+
+    def seen_count(self, source: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM seen_in_run WHERE source=?", (source,)).fetchone()[0]
+
+    @staticmethod
+    def _doomed_query(vanished: bool, after: bool = False) -> str:
+        key = " AND r.identifier > :a" if after else ""
+        q = ("SELECT r.identifier FROM records r JOIN pending_deletes p ON p.source=r.source AND "
+             f"p.identifier=r.identifier WHERE r.source=:s AND r.deleted=0{key}")
+        if vanished:
+            q += (f" UNION SELECT r.identifier FROM records r WHERE r.source=:s AND r.deleted=0{key} AND NOT EXISTS "
+                  "(SELECT 1 FROM seen_in_run x WHERE x.source=r.source AND x.identifier=r.identifier)")
+        return q
+
+    def doomed_count(self, source: str, vanished: bool) -> int:
+        """How many live records of the source a run would delete: those with a pending deletion, and (with
+        `vanished`) those the whole listing did not show."""
+        return self.db.execute(f"SELECT COUNT(*) FROM ({self._doomed_query(vanished)})", {"s": source}).fetchone()[0]
+
+    def doomed(self, source: str, vanished: bool, chunk: int = 1000) -> Iterator[list[str]]:
+        """The identifiers of doomed_count, in chunks, in identifier order, each chunk read from where the
+        last ended (by key, along the (source, identifier) index)."""
+        q = self._doomed_query(vanished, after=True) + " ORDER BY 1 LIMIT :n"
+        after = ""
+        while True:
+            ids = [r[0] for r in self.db.execute(q, {"s": source, "a": after, "n": chunk})]
+            if not ids:
+                return
+            yield ids
+            after = ids[-1]
 
     def tombstone_ids(self, source: str, identifiers: Iterable[str]) -> int:
         return self.apply_batch([Item(source, i) for i in identifiers]).deleted
@@ -266,6 +311,7 @@ class Store:
         return self.db.execute(q, args).fetchone()[0]
 
     def live_identifiers(self, source: str) -> set[str]:
+        """Every live identifier of a source, in memory: for tests and small tools, not for harvests."""
         return {r[0] for r in self.db.execute("SELECT identifier FROM records WHERE source=? AND deleted=0", (source,))}
 
     def max_seq(self) -> int:

@@ -162,3 +162,46 @@ def test_a_deleted_version_is_not_revived_by_a_stale_copy_from_another_path(stor
     assert store.get("ke:s:1") is None
     newer = rec(1, path=["ke", "tz", "global"], datestamp="2025-01-01T00:00:00Z")
     assert store.apply_batch([Item("from-tz", "oai:tz:1", newer, format="pops")]).stored == 1, "a new version does"
+
+
+def test_doomed_records_are_found_by_the_store_in_chunks(store):
+    """What a run deletes: pending deletions of live records, and after a whole listing the live records it
+    did not show; read in chunks by key while earlier chunks are being deleted."""
+    store.apply_batch([item(n) for n in range(50)])
+    store.forget_seen("s")
+    store.apply_batch([], source="s", seen=[str(n) for n in range(0, 50, 2)])       # the listing shows evens
+    store.apply_batch([], pending=[Item("s", "3"), Item("s", "4"), Item("s", "gone-before")])
+    assert store.seen_count("s") == 25
+    assert store.doomed_count("s", vanished=False) == 2                         # 3 and 4: live and pending
+    expected = sorted({str(n) for n in range(1, 50, 2)} | {"4"})
+    assert store.doomed_count("s", vanished=True) == len(expected) == 26
+    got = []
+    for ids in store.doomed("s", vanished=True, chunk=7):
+        assert len(ids) <= 7
+        got += ids
+        store.apply_batch([Item("s", i) for i in ids])                          # deleting does not move the rest
+    assert got == expected and store.count("s") == 24
+    store.forget_seen("s")
+    assert store.seen_count("s") == 0
+
+
+def test_finding_what_a_run_deletes_takes_no_memory_per_record(tmp_path):
+    """The end of a run over a big source must not hold the source's identifiers: memory stays flat as the
+    source grows (a million-record source would otherwise hold a million strings)."""
+    import tracemalloc
+
+    def peak(n: int) -> int:
+        with Store(tmp_path / f"n{n}.sqlite") as s:
+            s.db.executemany("INSERT INTO records(id, source, identifier, deleted, changed, seq) VALUES (?,?,?,0,'t',?)",
+                             ((f"ke:s:{i:08d}", "s", f"oai:example.org:{i:08d}", i) for i in range(n)))
+            s.apply_batch([], source="s", seen=(f"oai:example.org:{i:08d}" for i in range(n - 10)))
+            tracemalloc.start()
+            live, doomed = s.count("s"), s.doomed_count("s", vanished=True)
+            chunks = sum(len(ids) for ids in s.doomed("s", vanished=True, chunk=500))
+            size = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            assert (live, doomed, chunks) == (n, 10, 10)
+            return size
+
+    small, big = peak(2_000), peak(100_000)
+    assert big < small + 200_000, (small, big)
