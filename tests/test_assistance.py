@@ -197,8 +197,9 @@ def test_errors_are_json(node):
     rid = doc["results"][0]["id"]
     r = requests.get(f"{node.url}/api/assistance/{rid}/matches", params={"federated": "false"})
     assert r.status_code == 400 and "not an assistance source or request" in r.json()["error"]
-    r = requests.get(f"{node.url}/api/assistance/{SAMPLE_REQUEST}/matches", params={"on": "2026-13-45"})
-    assert r.status_code == 400 and "error" in r.json()
+    for on in ("2026-13-45", "2026-02-29", "0000-01-01", "2026-6-01", "", ["2026-06-01", "2026-06-02"]):
+        r = requests.get(f"{node.url}/api/assistance/{SAMPLE_REQUEST}/matches", params={"on": on})
+        assert r.status_code == 400 and r.json()["error"].startswith("on: "), (on, r.text)
     with pytest.raises(RecordNotFound):
         find_matches(node.cfg, "ke:nothing:here", federated=False)
     with pytest.raises(NotAssistance):

@@ -244,11 +244,20 @@ def test_filters_since_and_source(sample_node):
     assert "since=2999-01-01T00%3A00%3A00Z" in str(first(future, HYDRA.first))
     shifted = fetch_graph(base + "&since=2999-01-01T05:30:00%2B05:30")
     assert "since=2999-01-01T00%3A00%3A00Z" in str(first(shifted, HYDRA.first)), "a time with an offset is UTC"
+    # the ends of the calendar JSON Schema's date formats take: year 0000, and 9999 pushed over by an offset
+    ancient = fetch_graph(base + "&since=0000-02-29")
+    assert len(datasets(ancient)) == len(live_records(sample_node.cfg))
+    assert "since=0000-01-01T00%3A00%3A00Z" in str(first(ancient, HYDRA.first))
+    beyond = fetch_graph(base + "&since=9999-12-31T23:00:00-05:00")
+    assert datasets(beyond) == [] and "since=9999-12-31T23%3A59%3A59Z" in str(first(beyond, HYDRA.first))
 
 
 @pytest.mark.parametrize("query, status, words", [
     ("page=0", 400, "page"), ("page_size=501", 400, "page_size"), ("after=-1", 400, "after"),
     ("since=yesterday", 400, "since"), ("since=2024-02-30", 400, "since"),
+    ("since=1700000000", 400, "since"), ("since=2024-05-01T12:00:00", 400, "since"),
+    ("since=2024-05-01+12:00:00Z", 400, "since"), ("since=2023-02-29T00:00:00Z", 400, "since"),
+    ("since=2024-01-01&since=2024-01-02", 400, "since: give it once"), ("page=1&page=2", 400, "page: give it once"),
     ("source=nope", 404, "no source 'nope'")])
 def test_bad_parameters_are_clear_errors(sample_node, query, status, words):
     resp = requests.get(f"{sample_node.url}/catalog.ttl?{query}", timeout=30)

@@ -402,6 +402,7 @@ def test_hostile_record_text_arrives_as_text(node):
     ({"cursor": encode_cursor("recent", ["2024-01-01T00:00:00Z", "x"]), "offset": "10"}, "offset or a cursor"),
     ({"cursor": encode_cursor("newest", ["2024-01-01T00:00:00Z", "x"])}, "cursor belongs to sort 'newest'"),
     ({"lang": "<script>"}, "lang"), ({"lang": "en\x00"}, "lang"), ({"q": "x" * 1001}, "q"),
+    ({"lang": ["en", "fr"]}, "lang: give it once"), ({"limit": ["5", "6"]}, "limit: give it once"),
 ])
 def test_bad_parameters_are_400_with_a_clear_message(node, params, needle):
     r = get(node, "/feed.atom", **params)

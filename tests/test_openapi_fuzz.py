@@ -7,10 +7,8 @@ description declares, the content type it declares, a body that fits the declare
 POPs record's JSON Schema, a search answer its shape), valid data accepted and invalid data refused. Made-up
 record ids are all unknown, so the operations on one record are fuzzed again with the node's own ids. The
 admin operations are fuzzed without a token (every answer a 401 with an {"error"} body, whatever the
-parameters), with the node's token (they run), and on a node with no admin_token (every answer a 403).
-
-Operations of other modules with known problems are listed in KNOWN_ELSEWHERE: their failures of the listed
-kinds mark the operation xfail (with the reason), any other failure fails.
+parameters), with the node's token in every case (they run), and on a node with no admin_token (every answer
+a 403).
 
 One thing the description cannot say: a cursor is an opaque token of the node's own making, so any string
 fits the schema while only the node's cursors continue a listing. A request carrying a made-up cursor is
@@ -28,7 +26,6 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings, strategies as st
 from schemathesis import GenerationMode
-from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from harvester.store import Store
@@ -44,23 +41,6 @@ LONG = settings(max_examples=400, deadline=None, database=None, suppress_health_
 # each admin call with the token runs a harvest or rebuilds the index: a few are enough
 ADMIN_SHORT = settings(SHORT, max_examples=4)
 ADMIN_LONG = settings(LONG, max_examples=40)
-
-
-_CATALOG = ({"ST103", "ST201", "ST202"}, "harvester/node/dcat_ap.py: `since` is declared as any string but only dates "
-            "are taken, and several `since` values are accepted; an unknown `source` answers 404, not declared")
-KNOWN_ELSEWHERE = {
-    "GET /feed.atom": ({"ST202"}, "harvester/node/feeds.py: limit, offset, lang and filter are declared as any "
-                                  "string, but only numbers, language tags and FIELD:VALUE are taken"),
-    "GET /catalog": _CATALOG, "GET /catalog.ttl": _CATALOG, "GET /catalog.rdf": _CATALOG,
-    "GET /catalog.jsonld": _CATALOG,
-    "GET /api/assistance/{record_id}/matches": ({"ST202"}, "harvester/node/assistance.py: `on` is declared by the "
-                                                           "pattern NNNN-NN-NN, so 2024-13-45 fits it and is refused"),
-    "GET /api/report": ({"ST105", "ST202"}, "harvester/node/reports.py: from and until are declared as any string; "
-                                            "format=csv and md answer text/csv and text/markdown, not declared"),
-}
-"""Failures of operations in modules outside this suite's remit, reported to their owners: for these operations
-and these failure codes only, a failure is counted and the operation's subtest marked xfail; any other failure
-of the same operation still fails. Remove an entry once its module is fixed."""
 
 
 @pytest.fixture(scope="module")
@@ -96,25 +76,15 @@ def fuzz(subtests, node_schema, admin: bool, how: settings, check, strategies: d
         if strategies is not None and op.label not in strategies:
             continue
         strategy = strategies[op.label] if strategies is not None else cases(op)
-        known_codes, known_reason = KNOWN_ELSEWHERE.get(op.label, (set(), ""))
         statuses = seen.setdefault(op.label, set())
-        known_seen: set[str] = set()
 
         @how
         @given(case=strategy)
         def run(case):
-            try:
-                statuses.add(check(case))
-            except FailureGroup as group:
-                codes = {f.code for f in group.exceptions}
-                if not codes <= known_codes:
-                    raise
-                known_seen.update(codes)
+            statuses.add(check(case))
 
         with subtests.test(msg=op.label):
             run()
-            if known_seen:
-                pytest.xfail(f"{', '.join(sorted(known_seen))} in {known_reason}")
     return seen
 
 
@@ -151,14 +121,18 @@ def check_admin_without_token(http):
     return check_admin_refused(http, 401, "admin token")
 
 
+def with_token_strategies(node_schema) -> dict:
+    """The admin operations' cases, each carrying the node's token (the header is never the invalid part:
+    the cases without it, or with another, are those of the runs without a token)."""
+    return {op.label: cases(op, headers={"Authorization": ADMIN}) for op in operations(node_schema, True)}
+
+
 def check_admin_with_token(http):
     def check(case):
-        response = case.call(session=http, headers={"Authorization": ADMIN})
-        if response.request.headers.get("Authorization") == ADMIN:
-            assert response.status_code not in (401, 403), response.text
-        else:       # an invalid case that leaves the token out (or sends another) on purpose
-            assert response.status_code == 401, (response.status_code, response.text)
-        case.validate_response(response, headers={"Authorization": ADMIN})
+        response = case.call(session=http)
+        assert response.request.headers.get("Authorization") == ADMIN
+        assert response.status_code not in (401, 403), response.text
+        case.validate_response(response)
         return response.status_code
     return check
 
@@ -205,7 +179,7 @@ def test_admin_operations_without_a_token(node_schema, http, subtests):
 
 
 def test_admin_operations_with_the_token(node_schema, http, subtests, sample_node):
-    fuzz(subtests, node_schema, True, ADMIN_SHORT, check_admin_with_token(http))
+    fuzz(subtests, node_schema, True, ADMIN_SHORT, check_admin_with_token(http), with_token_strategies(node_schema))
     # and each runs, answering what its description says, when asked as an operator would
     source = sample_node.cfg.sources[0]["id"]
     for op, query in ((node_schema["/api/admin/harvest"]["POST"], {"source": [source]}),
@@ -240,7 +214,7 @@ def test_admin_operations_without_a_token_long(node_schema, http, subtests):
 
 @pytest.mark.slow
 def test_admin_operations_with_the_token_long(node_schema, http, subtests):
-    fuzz(subtests, node_schema, True, ADMIN_LONG, check_admin_with_token(http))
+    fuzz(subtests, node_schema, True, ADMIN_LONG, check_admin_with_token(http), with_token_strategies(node_schema))
 
 
 # --------------------------------------------------------------------------- what the fuzzing relies on

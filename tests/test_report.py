@@ -322,7 +322,13 @@ def test_report_api_formats(node):
     assert "Period: 2020-01-01T00:00:00Z to 2099-12-31T23:59:59Z" in r.text
     bad = requests.get(f"{node.url}/api/report", params={"from": "last tuesday"}, timeout=30)
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.json()["error"]
-    assert requests.get(f"{node.url}/api/report", params={"format": "xls"}, timeout=30).status_code == 400
+    for params, name in (({"from": "2026-02-29"}, "from"), ({"until": "2026-01-01T24:00:00Z"}, "until"),
+                         ({"until": "2026-01-01\n"}, "until"), ({"format": "xls"}, "format"),
+                         ({"format": ["csv", "md"]}, "format"), ({"from": ["2020-01-01", "2021-01-01"]}, "from")):
+        bad = requests.get(f"{node.url}/api/report", params=params, timeout=30)
+        assert bad.status_code == 400 and bad.json()["error"].startswith(f"{name}: "), (params, bad.text)
+    empty = requests.get(f"{node.url}/api/report", params={"from": "", "until": "2099-12-31T23:59:59Z"}, timeout=30)
+    assert empty.status_code == 200 and empty.json()["records"]["total"] == 6, "an empty bound is no bound"
 
 
 def test_report_page_has_charts_tables_and_escapes_labels(node):

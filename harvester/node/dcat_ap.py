@@ -11,9 +11,11 @@ Interface
 - `router`: GET /catalog (content negotiation between text/turtle, application/rdf+xml and
   application/ld+json; Turtle when the client takes anything; 406 otherwise), /catalog.ttl, /catalog.rdf,
   /catalog.jsonld. Parameters: `page` (from 1), `page_size` (PAGE_SIZE by default, at most MAX_PAGE_SIZE),
-  `since` (records changed on this node since an ISO 8601 date or time, UTC unless it says), `source` (one
-  source of the node),
-  `after` (a change sequence number, set in the next links).
+  `since` (records changed on this node since a day, 2024-05-01, or a time to the second, with Z or an
+  offset: 2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00; the day must exist), `source` (one source of the
+  node; another is a 404 {"error": ...}), `after` (a change sequence number, set in the next links). Each is
+  given at most once; anything else is a 400 {"error": ...} naming the parameter. The OpenAPI description
+  says exactly what is accepted (`since`: SINCE_SCHEMA).
 
 A record as a dataset
 ---------------------
@@ -57,7 +59,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from math import ceil
 from pathlib import Path
@@ -69,6 +71,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 
 from .. import vocab
+from .app import ErrorBody
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 100              # records per page unless page_size says otherwise; read at each request
@@ -564,10 +567,19 @@ def _site_titles() -> dict:
 # ---------------------------------------------------------------- HTTP
 
 router = APIRouter(tags=["dcat-ap"])
-_ERROR = {"application/json": {"schema": {"type": "object", "required": ["error"],
-                                          "properties": {"error": {"type": "string"}}}}}
 _RESPONSES = {200: {"content": {m: {} for m, _ in FORMATS.values()}, "description": "A page of the catalogue"},
-              404: {"content": _ERROR, "description": "No such source on this node"}}
+              404: {"model": ErrorBody, "description": "No such source on this node"}}
+
+
+# `since`: a day, or a time to the second with Z or an offset; that the day exists is the `format`'s part.
+SINCE_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+SINCE_TIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+              r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
+SINCE_SCHEMA = {"anyOf": [{"type": "string", "format": "date", "pattern": SINCE_DAY},
+                          {"type": "string", "format": "date-time", "pattern": SINCE_TIME}]}
+_SINCE = (re.compile(SINCE_DAY), re.compile(SINCE_TIME))
+_SINGLE = ("page", "page_size", "after", "since", "source")
+EARLIEST, LATEST = "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"
 
 
 @dataclass
@@ -575,37 +587,59 @@ class CatalogParams:
     page: int
     page_size: int | None
     after: int | None
-    since: datetime | None
+    since: str | None     # the store's form: UTC, to the second
     source: str | None
 
 
-def _params(page: int = Q(1, ge=1, le=MAX_PAGE, description="Page number, from 1"),
+def _params(request: Request,
+            page: int = Q(1, ge=1, le=MAX_PAGE, description="Page number, from 1"),
             page_size: int | None = Q(None, ge=1, le=MAX_PAGE_SIZE,
                                       description=f"Records per page (default {PAGE_SIZE}, at most {MAX_PAGE_SIZE})"),
             after: int | None = Q(None, ge=0, le=2**62, description="Start after this change sequence number "
                                   "(set in the next links; then `page` only numbers the page)"),
-            since: datetime | None = Q(None, description="Only records changed on this node since then "
-                                       "(ISO 8601: 2024-05-01 or 2024-05-01T12:00:00Z; UTC unless it says)"),
+            since: str | None = Q(None, description="Only records changed on this node since then: a day "
+                                  "(2024-05-01) or a time with Z or an offset (2024-05-01T12:00:00Z, "
+                                  "2024-05-01T14:00:00+02:00)", json_schema_extra=SINCE_SCHEMA),
             source: str | None = Q(None, max_length=200, description="Only records of this source of the node"),
             ) -> CatalogParams:
-    return CatalogParams(page, page_size, after, since, source)
+    for name in _SINGLE:
+        if len(request.query_params.getlist(name)) > 1:
+            raise HTTPException(400, f"{name}: give it once")
+    return CatalogParams(page, page_size, after, _since(since), source)
 
 
-def _since(value: datetime | None) -> str | None:
-    """The store's form of a time (UTC, seconds), to compare with the `changed` column."""
+def _real_day(text: str) -> bool:
+    """YYYY-MM-DD names a day of the proleptic Gregorian calendar (year 0000 too, a leap year like 2000, as
+    JSON Schema's date format reads it)."""
+    try:
+        date(int(text[:4]) or 2000, int(text[5:7]), int(text[8:10]))
+    except ValueError:
+        return False
+    return True
+
+
+def _since(value: str | None) -> str | None:
+    """The store's form of `since` (UTC, to the second), to compare with the `changed` column; 400 unless
+    it is one of the forms of SINCE_SCHEMA."""
     if value is None:
         return None
+    if not (any(p.fullmatch(value) for p in _SINCE) and _real_day(value)):
+        raise HTTPException(400, f"since: {value[:40]!r} is not a real day (2024-05-01) or a time with Z or an "
+                                 "offset (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00)")
+    if value.startswith("0000-"):     # before Python's year 1: before any change on this node
+        return EARLIEST
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     try:
-        value = value.replace(tzinfo=value.tzinfo or timezone.utc).astimezone(timezone.utc)
+        when = when.replace(tzinfo=when.tzinfo or timezone.utc).astimezone(timezone.utc)
     except OverflowError:         # an offset that takes year 1 or 9999 out of range
-        return "0001-01-01T00:00:00Z" if value.year < 5000 else "9999-12-31T23:59:59Z"
-    return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+        return EARLIEST if when.year < 5000 else LATEST
+    return when.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _answer(request: Request, fmt: str, p: CatalogParams) -> Response:
     state = request.app.state.node
     store = state.store()
-    since = _since(p.since)
+    since = p.since
     if p.source is not None and p.source not in {s["id"] for s in state.cfg.sources} | set(store.sources()):
         raise HTTPException(404, f"no source {p.source[:200]!r} on this node")
     size = p.page_size or PAGE_SIZE
@@ -628,7 +662,7 @@ def _answer(request: Request, fmt: str, p: CatalogParams) -> Response:
 
 
 @router.get("/catalog", summary="The node's catalogue in DCAT-AP 3 (content negotiation)", response_class=Response,
-            responses={**_RESPONSES, 406: {"content": _ERROR, "description": "None of the Accept types is served"}})
+            responses={**_RESPONSES, 406: {"model": ErrorBody, "description": "None of the Accept types is served"}})
 def catalog(request: Request, p: CatalogParams = Depends(_params)):
     fmt = negotiate(request.headers.get("accept"))
     if fmt is None:

@@ -12,8 +12,9 @@ Routes (the ``router`` of this module):
                   q (words), filter=FIELD:VALUE (repeatable), lang (the language wanted for titles,
                   summaries and labels), limit (entries per page, default DEFAULT_LIMIT, at most 100),
                   offset or cursor (the next link carries ``cursor`` and ``start``, the position of its
-                  first entry). An empty value counts as absent, as OpenSearch clients send them. Entries
-                  come most recently stored in this node first (the index sort ``recent``).
+                  first entry). An empty value counts as absent, as OpenSearch clients send them; each
+                  parameter but filter is given at most once. Entries come most recently stored in this node
+                  first (the index sort ``recent``).
 
 An entry is one record:
   id         urn:pops-chm:record-id:<record id, percent-encoded>: the record keeps it on every node and run
@@ -56,6 +57,7 @@ from lxml import etree
 from .. import __version__, popsxml, vocab
 from ..index import (FACET_FIELDS, MAX_LIMIT, Query, SearchUnavailable, decode_cursor, issued_date,
                      parse_filters)
+from .app import ErrorBody
 from .oai import _xml_text as xml_text
 from .sitemap import public_base, record_page_url
 from .web import PATH_SAFE, html_lang, pick_text, safe_href
@@ -100,6 +102,7 @@ PATTERNS = {
     "filter": rf"^(?:(?:{'|'.join(FACET_FIELDS)}):[\s\S]*{_NOT_SPACE}[\s\S]*)?$",
 }
 _CHECK = {name: re.compile(pattern) for name, pattern in PATTERNS.items()}
+_SINGLE = ("q", "lang", "limit", "offset", "cursor", "start")   # filter alone is repeatable
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
 _DATESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
@@ -140,6 +143,9 @@ def _whole(params, name: str, default: int, low: int, high: int) -> int:
 def parse_feed_request(params) -> FeedRequest:
     """A FeedRequest from a request's query parameters (a multi-dict); ValueError saying what is wrong (a
     cursor first: one that is not of the feed's making is the thing to say, whatever else is wrong)."""
+    for name in _SINGLE:
+        if len(params.getlist(name)) > 1:
+            raise ValueError(f"{name}: give it once")
     cursor = params.get("cursor") or None
     if cursor is not None:
         if len(cursor) > MAX_CURSOR_CHARS:
@@ -450,10 +456,6 @@ def opensearch_description(request: Request):
     return _xml_response(request, body, OPENSEARCH_TYPE, "public, max-age=86400")
 
 
-_ERROR = {"content": {"application/json": {"schema": {
-    "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}
-
-
 def _documented(name: str, **schema) -> dict:
     """The OpenAPI schema of a parameter: its pattern (documentation only: parse_feed_request checks)."""
     return {"pattern": PATTERNS[name], **schema}
@@ -463,8 +465,8 @@ def _documented(name: str, **schema) -> dict:
             response_class=Response,
             responses={200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed"},
                        304: {"description": "Not modified (the ETag given in If-None-Match)"},
-                       400: {"description": "A bad parameter", **_ERROR},
-                       503: {"description": "The search index cannot be reached", **_ERROR}})
+                       400: {"description": "A bad parameter", "model": ErrorBody},
+                       503: {"description": "The search index cannot be reached", "model": ErrorBody}})
 def atom_feed(request: Request,
               q: str | None = Q(None, description="The words searched (as in /api/search)",
                                 json_schema_extra={"maxLength": MAX_QUERY_CHARS}),

@@ -2,6 +2,10 @@
 with every figure also in a table) and ``GET /api/report?from=&until=&format=json|csv|md`` (the numbers to
 export). Both read :func:`harvester.report.indicators`.
 
+``from`` and ``until`` are each a real day, ``YYYY-MM-DD``, or a UTC time, ``YYYY-MM-DDThh:mm:ssZ`` (or empty:
+no bound), given at most once; the OpenAPI description says exactly that (:data:`PERIOD_END_SCHEMA`). The
+answer is application/json, text/csv or text/markdown as ``format`` asks.
+
 The page uses the site's look (base.html, web.css, the language switch) plus one small style sheet of its
 own; no script, nothing from another site. Every label (vocabulary labels in the page's language where the
 vocabularies have them, node and source ids, search words people typed) is escaped.
@@ -11,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import date
 from functools import lru_cache
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query as Q, Request
 from fastapi.responses import JSONResponse, Response
@@ -22,7 +28,13 @@ from .web import HERE, facet_label, pick_lang, render, translator
 
 router = APIRouter()
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$")
+# A period's end: a day, or a UTC time to the second; that the day exists is the `format`'s part.
+DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+PERIOD_END_SCHEMA = {"anyOf": [{"type": "string", "maxLength": 0},
+                               {"type": "string", "format": "date", "pattern": DAY_PATTERN},
+                               {"type": "string", "format": "date-time", "pattern": TIME_PATTERN}]}
+_PERIOD_END = (re.compile(DAY_PATTERN), re.compile(TIME_PATTERN))
 TOP = 12
 """Bars per category chart at most (the table below it has every value)."""
 COLOURS = ("#0b4f8a", "#c0392b")
@@ -38,11 +50,22 @@ def words(lang: str) -> dict[str, str]:
     return {**WORDS["en"], **WORDS.get(lang, {})}
 
 
+def _real_day(text: str) -> bool:
+    """Whether YYYY-MM-DD names a day of the proleptic Gregorian calendar (year 0000 too, a leap year like
+    2000, as JSON Schema's date format reads it)."""
+    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:10])
+    try:
+        date(year or 2000, month, day)
+    except ValueError:
+        return False
+    return True
+
+
 def _day(value: str | None, name: str) -> str | None:
     if value in (None, ""):
         return None
-    if not _DATE.match(value):
-        raise HTTPException(400, f"{name}: give a date as YYYY-MM-DD (or YYYY-MM-DDThh:mm:ssZ)")
+    if not (any(p.fullmatch(value) for p in _PERIOD_END) and _real_day(value)):
+        raise HTTPException(400, f"{name}: give a real date as YYYY-MM-DD (or a UTC time as YYYY-MM-DDThh:mm:ssZ)")
     return value
 
 
@@ -52,11 +75,22 @@ def _indicators(request: Request, since: str | None, until: str | None) -> dict:
     return {"node": state.cfg.node.get("id"), **ind}
 
 
-@router.get("/api/report", summary="Indicators of this node (json, csv or md)", tags=["status"])
-def api_report(request: Request, since: str | None = Q(None, alias="from", max_length=20),
-               until: str | None = Q(None, max_length=20), format: str = Q("json", pattern="^(json|csv|md)$")):
+_EXPORTS = {200: {"description": "The indicators: JSON, or CSV or Markdown as a file to save", "content": {
+    "text/csv": {"schema": {"type": "string"}}, "text/markdown": {"schema": {"type": "string"}}}}}
+
+
+@router.get("/api/report", summary="Indicators of this node (json, csv or md)", tags=["status"], responses=_EXPORTS)
+def api_report(request: Request,
+               since: str | None = Q(None, alias="from", description="Start of the period (included): YYYY-MM-DD "
+                                     "or YYYY-MM-DDThh:mm:ssZ", json_schema_extra=PERIOD_END_SCHEMA),
+               until: str | None = Q(None, description="End of the period (included; a day means its end): "
+                                     "YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ", json_schema_extra=PERIOD_END_SCHEMA),
+               format: Literal["json", "csv", "md"] = Q("json", description="json, csv or md (Markdown)")):
     """Records by category and region and their growth, providers active and failing, harvest success, completeness,
     searches per month and the share with no hits, assistance requests and their matches, information gaps."""
+    for name in ("from", "until", "format"):
+        if len(request.query_params.getlist(name)) > 1:
+            raise HTTPException(400, f"{name}: give it once")
     ind = _indicators(request, since, until)
     if format == "json":
         return JSONResponse(ind)

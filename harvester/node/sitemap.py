@@ -32,6 +32,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from lxml import etree
 
+from .app import ErrorBody
 from .web import PATH_SAFE
 
 router = APIRouter(tags=["crawlers"])
@@ -176,9 +177,7 @@ def sitemap_index(request: Request):
 
 
 @router.get("/sitemaps/{name}", summary="One page of the sitemap: record page URLs", response_class=Response,
-            responses={**_XML, 404: {"description": "No such page, or no record left in it", "content": {
-                "application/json": {"schema": {"type": "object", "required": ["error"],
-                                                "properties": {"error": {"type": "string"}}}}}}})
+            responses={**_XML, 404: {"description": "No such page, or no record left in it", "model": ErrorBody}})
 def sitemap_page(request: Request, name: str = Path(description="<number>.xml, as listed in /sitemap.xml",
                                                      json_schema_extra={"pattern": PAGE_NAME})):
     if not re.fullmatch(PAGE_NAME, name):

@@ -58,6 +58,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import cql, popsxml
 from ..index import Query, SearchUnavailable
+from .app import ErrorBody
 from .oai import DC_NS, oai_dc_element, params_of, pops_element
 
 log = logging.getLogger(__name__)
@@ -472,7 +473,9 @@ async def sru_get(request: Request):
 
 
 @router.post("/sru", summary="SRU 1.2 / 2.0 search (CQL, form-encoded parameters)", description=_DOC,
-             operation_id="sru_post", response_class=Response, responses=_XML)
+             operation_id="sru_post", response_class=Response,
+             responses={**_XML, 400: {"model": ErrorBody, "description": "A body that is not UTF-8"},
+                        413: {"model": ErrorBody, "description": f"A body over {MAX_POST_BYTES} bytes"}})
 async def sru_post(request: Request):
     return await _sru(request)
 
