@@ -655,14 +655,20 @@ async def oai_post(request: Request):
     return await _oai(request)
 
 
+async def bounded_body(request: Request, limit: int, what: str) -> bytes:
+    """A POST body read up to `limit` bytes; a longer one is refused (413) before it is all received."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"{what} request body is at most {limit} bytes")
+    return body
+
+
 async def _oai(request: Request) -> Response:
     """Arguments from the query string (GET) or the form-encoded body (POST), answered in a worker thread."""
     if request.method == "POST":
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_POST_BYTES:
-                raise HTTPException(413, f"an OAI-PMH request body is at most {MAX_POST_BYTES} bytes")
+        body = await bounded_body(request, MAX_POST_BYTES, "an OAI-PMH")
         try:
             text = body.decode("utf-8")
             pairs = parse_qsl(text, keep_blank_values=True) if text else list(request.query_params.multi_items())

@@ -59,7 +59,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import cql, popsxml
 from ..index import Query, SearchUnavailable
 from .app import ErrorBody
-from .oai import DC_NS, oai_dc_element, params_of, pops_element
+from .oai import DC_NS, bounded_body, oai_dc_element, params_of, pops_element
 
 log = logging.getLogger(__name__)
 
@@ -482,11 +482,7 @@ async def sru_post(request: Request):
 
 async def _sru(request: Request) -> Response:
     if request.method == "POST":
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_POST_BYTES:
-                raise HTTPException(413, f"an SRU request body is at most {MAX_POST_BYTES} bytes")
+        body = await bounded_body(request, MAX_POST_BYTES, "an SRU")
         try:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
         except UnicodeDecodeError:
