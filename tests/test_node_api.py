@@ -87,3 +87,13 @@ def test_recent_sort_from_the_api_the_cli_and_the_page(node):
     for lang, label in (("en", "recently added"), ("fr", "ajoutés récemment"), ("zh", "最近添加")):
         page = requests.get(f"{node.url}/", params={"q": "PCB", "lang": lang}).text
         assert label in page and "sort_recent" not in page
+
+
+def test_a_single_valued_parameter_given_twice_is_refused(node):
+    """Which of limit=5&limit=6 would count? Neither: the request is refused, naming the parameter."""
+    r = requests.get(f"{node.url}/api/search", params=[("q", "PCB"), ("limit", "5"), ("limit", "6")])
+    assert r.status_code == 400 and r.json()["error"] == "limit: give it once"
+    r = requests.get(f"{node.url}/api/search", params=[("sort", "title"), ("sort", "newest")])
+    assert r.status_code == 400 and "sort" in r.json()["error"]
+    r = requests.get(f"{node.url}/api/search", params=[("filter", "countries:KE"), ("filter", "chemicals:pcb")])
+    assert r.status_code == 200      # filters are repeatable

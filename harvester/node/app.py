@@ -171,6 +171,13 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="adminToken",
                      description="The node's admin_token (config), as Authorization: Bearer <token>")
 
 
+def given_once(request: Request, *names: str) -> None:
+    """Refuse a parameter given more than once (which of its values would count?) with a 400 naming it."""
+    for name in names:
+        if len(request.query_params.getlist(name)) > 1:
+            raise HTTPException(400, f"{name}: give it once")
+
+
 def require_admin(state: NodeState, request: Request) -> None:
     token = state.cfg.admin_token
     if not token:
@@ -225,6 +232,8 @@ def create_app(cfg) -> FastAPI:
         """Same result shape as `pops-chm search --json`:
         `{"total", "results", "facets", "next_cursor", "query_chemicals"}` (plus `"nodes"` with scope=federation)."""
         from ..index import Query, parse_filters
+        if request is not None:
+            given_once(request, "q", "facets", "sort", "limit", "offset", "cursor", "lang", "scope")
         t0 = time.perf_counter()
         try:
             query = Query(text=q, filters=parse_filters(filter), facets=facets, sort=sort, limit=limit, offset=offset,

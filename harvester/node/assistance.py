@@ -13,6 +13,7 @@ from datetime import date
 from fastapi import APIRouter, HTTPException, Query as Q, Request
 
 from ..assistance import NotAssistance, RecordNotFound, find_matches
+from .app import given_once
 
 router = APIRouter(tags=["assistance"])
 
@@ -41,9 +42,7 @@ def assistance_matches(request: Request, record_id: str,
     """`{"record", "type", "title", "node", "today", "matches": [{"id", "title", "node", "score", "reasons",
     "kind", "deadline", "status"}], "nodes": [...]}`: best match first. 404 for an unknown record, 400 for a
     record that is not an assistance source or request."""
-    for name in _SINGLE:
-        if len(request.query_params.getlist(name)) > 1:
-            raise HTTPException(400, f"{name}: give it once")
+    given_once(request, *_SINGLE)
     today = _day(on) if on is not None else None
     state = request.app.state.node
     try:

@@ -71,7 +71,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 
 from .. import vocab
-from .app import ErrorBody
+from .app import ErrorBody, given_once
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 100              # records per page unless page_size says otherwise; read at each request
@@ -602,9 +602,7 @@ def _params(request: Request,
                                   "2024-05-01T14:00:00+02:00)", json_schema_extra=SINCE_SCHEMA),
             source: str | None = Q(None, max_length=200, description="Only records of this source of the node"),
             ) -> CatalogParams:
-    for name in _SINGLE:
-        if len(request.query_params.getlist(name)) > 1:
-            raise HTTPException(400, f"{name}: give it once")
+    given_once(request, *_SINGLE)
     return CatalogParams(page, page_size, after, _since(since), source)
 
 

@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from markupsafe import Markup, escape
 
 from .. import report as reportmod
+from .app import given_once
 from .web import HERE, facet_label, pick_lang, render, translator
 
 router = APIRouter()
@@ -88,9 +89,7 @@ def api_report(request: Request,
                format: Literal["json", "csv", "md"] = Q("json", description="json, csv or md (Markdown)")):
     """Records by category and region and their growth, providers active and failing, harvest success, completeness,
     searches per month and the share with no hits, assistance requests and their matches, information gaps."""
-    for name in ("from", "until", "format"):
-        if len(request.query_params.getlist(name)) > 1:
-            raise HTTPException(400, f"{name}: give it once")
+    given_once(request, "from", "until", "format")
     ind = _indicators(request, since, until)
     if format == "json":
         return JSONResponse(ind)
