@@ -11,13 +11,33 @@ from harvester import config
 from harvester.node.app import create_app
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_records(cfg_path, records: list[dict], delete: list[tuple[str, str]] = ()) -> None:
+    """Store native records (and deletions) as a harvest does, and bring the node's index up to date."""
+    import json
+
+    from harvester.index import catch_up, open_backend
+    from harvester.store import Item, Store
+    cfg = config.load(cfg_path)
+    with Store(cfg.store_path) as store:
+        if records:
+            store.apply_batch([Item(r["origin"]["source"], r["origin"]["identifier"], r, raw=json.dumps(r),
+                                    format="pops") for r in records])
+        if delete:
+            store.apply_batch([Item(source, identifier) for source, identifier in delete])
+        with open_backend(cfg, store) as index:
+            catch_up(index, store)
+
+
 class NodeServer:
     def __init__(self, config_path, port: int = 0):
         self.cfg = config.load(config_path)
-        if not port:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
+        port = port or free_port()
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.app = create_app(self.cfg)

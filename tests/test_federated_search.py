@@ -21,7 +21,7 @@ from harvester.node.federation import (MAX_RESPONSE_BYTES, PeerHealth, clean_hit
                                        federated_search)
 from harvester.store import Item, Store
 
-from .nodeserver import NodeServer
+from .nodeserver import NodeServer, free_port
 
 MARGIN = 0.75   # seconds allowed on top of a budget for thread hand-over and merging on a busy machine
 
@@ -57,12 +57,6 @@ def make_store(path: Path, records: list[dict]) -> Path:
         with open_backend(cfg, store) as index:
             catch_up(index, store)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class FakePeer:

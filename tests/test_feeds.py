@@ -7,7 +7,6 @@ three languages, and one deleted."""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -20,13 +19,13 @@ from click.testing import CliRunner
 from lxml import etree
 
 from cli import main
-from harvester import config, vocab
-from harvester.index import catch_up, encode_cursor, open_backend, recent_date
+from harvester import vocab
+from harvester.index import encode_cursor, recent_date
 from harvester.node import feeds
-from harvester.store import Item, Store
+from harvester.store import Store
 
 from .conftest import copy_sample_node
-from .nodeserver import NodeServer
+from .nodeserver import NodeServer, free_port, write_records
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 OS_NS = "http://a9.com/-/spec/opensearch/1.1/"
@@ -67,25 +66,6 @@ GONE = {"id": "ke:evil:gone", "origin": {"node": "ke", "source": "evil", "identi
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def write_records(cfg_path: Path, records: list[dict], delete: list[tuple[str, str]] = ()) -> None:
-    """Store records (and deletions) the way a harvest does, and bring the index up to date."""
-    cfg = config.load(cfg_path)
-    with Store(cfg.store_path) as store:
-        if records:
-            store.apply_batch([Item(r["origin"]["source"], r["origin"]["identifier"], r, raw=json.dumps(r),
-                                    format="pops") for r in records])
-        if delete:
-            store.apply_batch([Item(source, identifier) for source, identifier in delete])
-        with open_backend(cfg, store) as index:
-            catch_up(index, store)
 
 
 def sample_node_config(d: Path, port: int) -> Path:

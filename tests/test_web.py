@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -26,12 +25,11 @@ from click.testing import CliRunner
 
 from cli import main
 from harvester import config, vocab
-from harvester.index import catch_up, open_backend
 from harvester.node import web
 from harvester.store import Item, Store
 
 from .conftest import IN_CI, ROOT
-from .nodeserver import NodeServer
+from .nodeserver import NodeServer, free_port, write_records
 
 EVIL_ID = "ke:evil:x1\"'<i>&"
 EVIL_TITLE = 'Evil <script>alert(1)</script> "><img src=x onerror=alert(1)> PCB register'
@@ -82,23 +80,6 @@ TZ_RECORDS = [
      "datestamp": "2024-01-02T03:04:05Z", "title": {"en": title}, "type": "national_report", "year": 2020 + n,
      "countries": ["TZ"], "chemicals": ["pcb"], "languages": ["en"]}
     for n, title in ((1, "Tanzania PCB survey of transformers"), (2, "Tanzania PCB phase-out regulations"))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def write_records(cfg_path: Path, records: list[dict], delete: list[tuple[str, str]] = ()) -> None:
-    cfg = config.load(cfg_path)
-    with Store(cfg.store_path) as store:
-        store.apply_batch([Item(r["origin"]["source"], r["origin"]["identifier"], r, raw=json.dumps(r),
-                                format="pops") for r in records])
-        if delete:
-            store.apply_batch([Item(source, identifier) for source, identifier in delete])
-        with open_backend(cfg, store) as index:
-            catch_up(index, store)
 
 
 @pytest.fixture(scope="module")
