@@ -497,13 +497,19 @@ def _manifest_problem(m: dict, limits: Limits) -> str | None:
     return None
 
 
-def _record_problem(line: bytes) -> str | None:
+def _json_object(line: bytes) -> tuple[dict | None, str | None]:
+    """A bundle line as a JSON object, or what is wrong with it."""
     try:
-        rec = json.loads(line.decode("utf-8"))
+        obj = json.loads(line.decode("utf-8"))
     except ValueError as exc:
-        return f"not JSON ({exc})"
-    if not isinstance(rec, dict):
-        return "not a JSON object"
+        return None, f"not JSON ({exc})"
+    return (obj, None) if isinstance(obj, dict) else (None, "not a JSON object")
+
+
+def _record_problem(line: bytes) -> str | None:
+    rec, problem = _json_object(line)
+    if problem:
+        return problem
     found = record_mod.problems(rec)
     if found:
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
@@ -512,12 +518,9 @@ def _record_problem(line: bytes) -> str | None:
 
 
 def _tombstone_problem(line: bytes) -> str | None:
-    try:
-        tomb = json.loads(line.decode("utf-8"))
-    except ValueError as exc:
-        return f"not JSON ({exc})"
-    if not isinstance(tomb, dict):
-        return "not a JSON object"
+    tomb, problem = _json_object(line)
+    if problem:
+        return problem
     rid = tomb.get("id")
     if not isinstance(rid, str) or not rid or any(c.isspace() for c in rid):
         return "id is missing or not a record id"

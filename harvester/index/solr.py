@@ -753,10 +753,7 @@ class SolrBackend(Backend):
             raise SearchUnavailable(str(err)) from None
         swapped = False
         try:
-            with SolrBackend({**self._settings, "url": url}) as target:
-                applied = catch_up(target, store, batch_size=batch_size, progress=progress)
-                target.commit()
-                seq = target.indexed_seq()
+            applied, seq = self._fill({"url": url}, store, progress, batch_size, catch_up)
             self._admin(base, "/admin/cores", {"action": "SWAP", "core": core, "other": fresh})
             swapped = True
             self.set_indexed_seq(seq)
@@ -767,6 +764,14 @@ class SolrBackend(Backend):
                 if swapped:
                     raise
         return applied
+
+    def _fill(self, where: dict, store, progress, batch_size, catch_up) -> tuple[int, int]:
+        """Index the whole store into a fresh core or collection (``where`` overrides this backend's
+        settings); returns the records applied and the store sequence it reached."""
+        with SolrBackend({**self._settings, **where}) as target:
+            applied = catch_up(target, store, batch_size=batch_size, progress=progress)
+            target.commit()
+            return applied, target.indexed_seq()
 
     def _live_node(self) -> str:
         zk = self._zookeeper()
@@ -798,10 +803,7 @@ class SolrBackend(Backend):
             raise SearchUnavailable(str(err)) from None
         switched = False
         try:
-            with SolrBackend({**self._settings, "collection": fresh}) as target:
-                applied = catch_up(target, store, batch_size=batch_size, progress=progress)
-                target.commit()
-                seq = target.indexed_seq()
+            applied, seq = self._fill({"collection": fresh}, store, progress, batch_size, catch_up)
             self._admin(base, "/admin/collections", {"action": "CREATEALIAS", "name": name, "collections": fresh})
             switched = True
         finally:
