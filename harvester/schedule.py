@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -40,9 +41,24 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def missed_slot(trigger: CronTrigger, last_started: datetime, now: datetime) -> datetime | None:
+    """The first slot after the last run's start that has passed by `now`, or None.
+
+    A slot at the very instant the last run started is the one that run served, so only slots strictly
+    after it count (cron triggers fire on whole seconds, hence the microsecond).
+    """
+    nxt = trigger.get_next_fire_time(None, last_started + timedelta(microseconds=1))
+    return nxt if nxt is not None and nxt <= now else None
+
+
 class Scheduler:
-    def __init__(self, cfg):
+    def __init__(self, cfg, clock: Callable[[], datetime] = _utcnow):
         self.cfg = cfg
+        self.clock = clock
         self.scheduler = BackgroundScheduler(timezone=timezone.utc, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
 
@@ -50,22 +66,19 @@ class Scheduler:
         return [s for s in self.cfg.sources if s.get("schedule") and s.get("enabled", True)]
 
     def start(self) -> "Scheduler":
-        now = datetime.now(timezone.utc)
+        now = self.clock()
         with Store(self.cfg.store_path) as store:
             for src in self.scheduled_sources():
                 trigger = cron_trigger(src["schedule"])
                 self.scheduler.add_job(self.run_source, trigger, id=src["id"], args=[src["id"]], name=f"harvest {src['id']}")
                 last = store.last_run(src["id"])
-                if last and self._missed(trigger, _parse(last["started"]), now):
-                    log.info("source %s: a scheduled run was missed while the node was down; running it now", src["id"])
+                slot = last and missed_slot(trigger, _parse(last["started"]), now)
+                if slot:
+                    log.info("source %s: the slot of %s was missed while the node was down; running it now",
+                             src["id"], slot.strftime("%Y-%m-%dT%H:%M:%SZ"))
                     self.scheduler.add_job(self.run_source, id=f"{src['id']}-missed", args=[src["id"]])
         self.scheduler.start()
         return self
-
-    @staticmethod
-    def _missed(trigger: CronTrigger, last_started: datetime, now: datetime) -> bool:
-        nxt = trigger.get_next_fire_time(None, last_started)
-        return nxt is not None and nxt <= now
 
     def run_source(self, source_id: str) -> None:
         try:

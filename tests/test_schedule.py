@@ -48,26 +48,67 @@ def test_a_run_stores_records_and_a_failure_is_logged_not_fatal(node):
         assert s.last_run("ke-moe")["status"] == "failed" and s.count("ke-moe") == 33
 
 
+# ke-geo runs "0 4 * * 1" (Mondays 04:00) and ke-moe "* * * * *" in this fixture; the clock is pinned, so
+# what counts as missed follows from these dates alone, on whatever day the tests run.
+MONDAY_SLOT = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
+
+
+def _last_run_started(store_path, source, started):
+    with Store(store_path) as s:
+        run = s.acquire(source)
+        s.finish(source, run, "ok")
+        s.db.execute("UPDATE runs SET started=? WHERE id=?", (started.strftime("%Y-%m-%dT%H:%M:%SZ"), run))
+
+
+def _wait_runs(store_path, source, n, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with Store(store_path) as s:
+            if len(s.runs(source)) >= n and s.last_run(source)["status"] == "ok":
+                return
+        time.sleep(0.1)
+
+
 def test_a_slot_missed_while_down_runs_once_at_start(node):
-    with Store(node.store_path) as s:        # the last run started two days ago; daily slots were missed since
-        run = s.acquire("ke-geo")
-        s.finish("ke-geo", run, "ok")
-        s.db.execute("UPDATE runs SET started=? WHERE id=?",
-                     ((datetime.now(timezone.utc) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"), run))
-    sched = Scheduler(node).start()
+    _last_run_started(node.store_path, "ke-geo", MONDAY_SLOT - timedelta(days=2))    # the Saturday before
+    sched = Scheduler(node, clock=lambda: MONDAY_SLOT + timedelta(hours=30)).start()  # down over the slot
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with Store(node.store_path) as s:
-                if len(s.runs("ke-geo")) == 2 and s.last_run("ke-geo")["status"] == "ok":
-                    break
-            time.sleep(0.1)
+        _wait_runs(node.store_path, "ke-geo", 2)
         with Store(node.store_path) as s:
             assert len(s.runs("ke-geo")) == 2, "exactly one catch-up run"
             assert s.count("ke-geo") == 5
-            assert s.runs("ke-moe") == [], "a source with no missed slot waits for its next slot"
+            assert s.runs("ke-moe") == [], "a source that never ran waits for its next slot"
     finally:
         sched.shutdown()
+
+
+@pytest.mark.parametrize("last_started", [MONDAY_SLOT, MONDAY_SLOT + timedelta(seconds=3)],
+                         ids=["at the slot", "just after the slot"])
+def test_a_restart_after_the_slot_ran_runs_nothing(node, last_started):
+    _last_run_started(node.store_path, "ke-geo", last_started)
+    sched = Scheduler(node, clock=lambda: MONDAY_SLOT + timedelta(hours=5)).start()
+    try:
+        assert sched.scheduler.get_job("ke-geo-missed") is None
+        time.sleep(0.5)
+        with Store(node.store_path) as s:
+            assert len(s.runs("ke-geo")) == 1, "the slot already ran: no catch-up"
+    finally:
+        sched.shutdown()
+
+
+@pytest.mark.parametrize("expr, last, now, missed", [
+    ("0 2 * * *", "2026-11-24T02:00:00", "2026-11-24T09:00:00", None),       # the 02:00 run itself
+    ("0 2 * * *", "2026-11-24T02:00:00", "2026-11-25T02:00:00", "2026-11-25T02:00:00"),
+    ("0 2 * * *", "2026-11-24T01:59:59", "2026-11-24T09:00:00", "2026-11-24T02:00:00"),
+    ("0 2 * * *", "2026-11-24T02:00:00.5", "2026-11-24T09:00:00", None),
+    ("0 4 * * 1", "2026-11-21T10:00:00", "2026-11-23T03:59:59", None),        # Saturday; Monday not yet due
+    ("0 4 * * 1", "2026-11-21T10:00:00", "2026-11-24T10:00:00", "2026-11-23T04:00:00"),
+])
+def test_missed_slot_counts_only_slots_after_the_last_start(expr, last, now, missed):
+    from harvester.schedule import cron_trigger, missed_slot
+    utc = lambda t: datetime.fromisoformat(t).replace(tzinfo=timezone.utc)
+    got = missed_slot(cron_trigger(expr), utc(last), utc(now))
+    assert got == (utc(missed) if missed else None)
 
 
 def test_status_page_shows_next_runs(node):
