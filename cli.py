@@ -35,6 +35,8 @@ class Ctx:
                 for p in exc.problems:
                     click.echo(p, err=True)
                 sys.exit(EXIT_CONFIG)
+            for w in self._cfg.warnings:     # a source that will fail: said, but the node runs
+                click.echo(f"warning: {w}", err=True)
         return self._cfg
 
     def store(self):
@@ -45,7 +47,35 @@ class Ctx:
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _config_given_late(ctx, _param, value):
+    if value is not None:
+        ctx.find_object(Ctx).config_path = config_mod.find_config(value)
+
+
+class _TakesConfig:
+    """Every command also takes --config after its name (`pops-chm status --config X`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params.append(click.Option(["--config", "late_config"], metavar="PATH", expose_value=False,
+                                        callback=_config_given_late, help="The node's config file (as before the command)."))
+
+
+class _Command(_TakesConfig, click.Command):
+    pass
+
+
+class _Group(_TakesConfig, click.Group):
+    command_class = _Command
+    group_class = type          # subgroups are _Group too
+
+
+class _Main(click.Group):
+    command_class = _Command
+    group_class = _Group
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", metavar="PATH", envvar=config_mod.ENV_CONFIG,
               help=f"The node's config file (default ./{config_mod.DEFAULT_CONFIG}, or ${config_mod.ENV_CONFIG}).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
@@ -71,12 +101,12 @@ def config_group():
 @config_group.command("check")
 @pass_ctx
 def config_check(c: Ctx):
-    """Validate the config; print every problem as FILE:LINE: MESSAGE (exit 2 if any)."""
-    try:
-        cfg = config_mod.load(c.config_path)
-    except config_mod.ConfigError as exc:
-        for p in exc.problems:
-            click.echo(p, err=True)
+    """Validate the config; print every problem as FILE:LINE: MESSAGE, all in one pass (exit 2 if any)."""
+    cfg, problems = config_mod.check(c.config_path)
+    for p in problems:
+        click.echo(p, err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {c.config_path}", err=True)
         sys.exit(EXIT_CONFIG)
     click.echo(f"{cfg.path}: ok (node {cfg.node['id']}, {len(cfg.sources)} sources, {len(cfg.peers)} peers, "
                f"index {cfg.index['backend']}, store {cfg.store_path})")
@@ -85,7 +115,7 @@ def config_check(c: Ctx):
 # ---------------------------------------------------------------- map
 
 @main.command("map")
-@click.option("--format", "fmt", required=True, metavar="FORMAT", help="Crosswalk to map with (see --list-formats).")
+@click.option("--format", "fmt", required=True, metavar="FORMAT", help="Crosswalk to map with (`pops-chm formats` lists them).")
 @click.option("--source", "source_id", default="cli", show_default=True, help="Source id the records are attributed to.")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @pass_ctx
@@ -144,6 +174,27 @@ def formats_cmd():
 @main.group("vocab")
 def vocab_group():
     """The POPs vocabularies: chemicals, document types, countries, regions, languages."""
+
+
+_VOCABULARIES = {"types": "document_types", "chemicals": "chemicals", "countries": "countries",
+                 "regions": "regions", "languages": "languages"}
+
+
+@vocab_group.command("list")
+@click.argument("vocabulary", type=click.Choice(list(_VOCABULARIES)))
+@click.option("--lang", default="en", show_default=True, help="The language of the labels (ar, zh, en, fr, ru, es).")
+@click.option("--json", "as_json", is_flag=True, help='Print [{"id", "label"}, ...].')
+def vocab_list(vocabulary, lang, as_json):
+    """Print a vocabulary's ids and labels: the values a source's `defaults`, search filters and records use."""
+    from harvester import vocab
+    kind = _VOCABULARIES[vocabulary]
+    rows = [{"id": i, "label": vocab.label(kind, i, lang)} for i in getattr(vocab, kind)()]
+    if as_json:
+        _echo_json(rows)
+        return
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        click.echo(f"{r['id']:{width}}  {r['label'] or ''}")
 
 
 @vocab_group.command("lookup")
@@ -249,6 +300,8 @@ def status_cmd(c: Ctx, as_json):
         last = s["last_run"]
         when = f"{last['status']} at {last['ended'] or last['started']}" if last else "never harvested"
         click.echo(f"  {s['id']:20} {s['records']:7} records {s['deleted']:5} deleted {s['failed_records']:5} failed   last run: {when}")
+        if not s["configured"]:
+            click.echo(f"  {'':20} not in the config: no longer harvested; its records stay in the store")
         if last and last.get("error"):
             click.echo(f"  {'':20} last error: {last['error']}")
 
@@ -262,6 +315,10 @@ def errors_cmd(c: Ctx, source, as_json, limit):
     """Records that failed to map, grouped by cause, with where in the payload they failed."""
     from harvester.diagnostics import group_failures
     with c.store() as store:
+        known = {s["id"] for s in c.cfg.sources} | set(store.sources())
+        if source and source not in known:
+            raise click.BadParameter(f"no source {source!r} in the config or the store (sources: "
+                                     f"{', '.join(sorted(known)) or 'none'})", param_hint="SOURCE")
         groups = group_failures(store.failures(source))
     if as_json:
         _echo_json(groups)
@@ -284,9 +341,10 @@ def errors_cmd(c: Ctx, source, as_json, limit):
 @click.argument("record_id")
 @click.option("--local", is_flag=True, help="Only this node's records (by default the federated peers too).")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="Judge deadlines as of this day (default today, UTC).")
+@click.option("--lang", default="en", show_default=True, help="The language of the titles shown (ar, zh, en, fr, ru, es).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the shape of /api/assistance/{id}/matches).")
 @pass_ctx
-def match_cmd(c: Ctx, record_id, local, on, as_json):
+def match_cmd(c: Ctx, record_id, local, on, lang, as_json):
     """Rank the assistance sources that fit an assistance request (or, for a source, the open requests it
     could answer), across this node and its peers; each match says why it fits."""
     from datetime import date
@@ -306,9 +364,11 @@ def match_cmd(c: Ctx, record_id, local, on, as_json):
     if as_json:
         _echo_json(out)
         return
-    click.echo(f"{len(out['matches'])} matches for {out['record']} ({out['type']})")
+    click.echo(f"{len(out['matches'])} matches for {_title_in(out['title'], lang, out['record'])} "
+               f"({out['record']}, {out['type']})")
     for m in out["matches"]:
-        click.echo(f"{m['score']:5.1f}  {m['title']}  [{m['node']}]  {m.get('deadline') or ''} {m.get('status') or ''}")
+        click.echo(f"{m['score']:5.1f}  {_title_in(m['title'], lang, m['id'])}  [{m['node']}]  "
+                   f"{m.get('deadline') or ''} {m.get('status') or ''}".rstrip())
         for reason in m["reasons"]:
             click.echo(f"         - {reason}")
     for n in out.get("nodes", []):
@@ -328,7 +388,12 @@ def report_cmd(c: Ctx, since, until, fmt, lang):
     """The clearing-house indicators: records by type, chemical, country, region, language and node and their
     growth; providers active and failing; harvest success; completeness; searches per month and the share with
     no hits; information gaps; assistance sources and requests, and the share of requests with an open match."""
-    from harvester.report import indicators, render
+    from harvester.report import check_period_end, indicators, render
+    for value, hint in ((since, "--from"), (until, "--until")):
+        try:
+            check_period_end(value, hint)
+        except ValueError as exc:
+            raise click.UsageError(str(exc))
     with c.store() as store:
         try:
             ind = indicators(store, since, until)
@@ -476,11 +541,16 @@ def _terminal_snippet(html_snippet: str) -> str:
     return html.unescape(marked)
 
 
+def _title_in(title: dict, lang: str | None, fallback: str) -> str:
+    """A record's title in a language, else in English, else in any language it has."""
+    return title.get(lang or "en") or title.get("en") or next(iter(title.values()), fallback)
+
+
 def _print_results(res, lang):
     from harvester import vocab
     click.echo(f"{res.total} records" + (f" (query names: {', '.join(res.query_chemicals)})" if res.query_chemicals else ""))
     for n, hit in enumerate(res.hits, 1):
-        title = hit.title.get(lang) or hit.title.get("en") or next(iter(hit.title.values()), hit.id)
+        title = _title_in(hit.title, lang, hit.id)
         meta = ", ".join(x for x in (hit.type and vocab.label("document_types", hit.type, lang or "en"),
                                      str(hit.year or ""), ", ".join(hit.countries), hit.origin_node and f"node {hit.origin_node}") if x)
         click.echo(f"{n:3}. {title}\n     {meta}\n     id {hit.id}")
@@ -508,7 +578,7 @@ def _print_federated(out: dict, lang, as_json: bool) -> None:
         click.echo("partial results: not every node answered", err=True)
     click.echo(f"{out['total']} records{' (estimate)' if out.get('total_is_estimate') else ''}")
     for i, hit in enumerate(out["results"], 1):
-        title = hit["title"].get(lang or "en") or next(iter(hit["title"].values()), hit["id"])
+        title = _title_in(hit["title"], lang, hit["id"])
         click.echo(f"{i:3}. {title}\n     id {hit['id']}  [{', '.join(hit.get('nodes', []))}]")
 
 

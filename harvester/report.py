@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter, defaultdict
 from datetime import date
 
@@ -36,7 +37,27 @@ VOCAB_OF = {"by_type": "document_types", "by_chemical": "chemicals", "by_country
             "by_region": "regions", "by_language": "languages"}
 
 
+DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+"""A period's end: a day, or a UTC time to the second."""
+
+
+def check_period_end(value: str | None, name: str) -> None:
+    """ValueError unless `value` is empty, a real day YYYY-MM-DD or a UTC time YYYY-MM-DDThh:mm:ssZ."""
+    if not value:
+        return
+    if re.fullmatch(DAY_PATTERN, value) or re.fullmatch(TIME_PATTERN, value):
+        try:
+            date(int(value[:4]) or 2000, int(value[5:7]), int(value[8:10]))   # year 0000 is a leap year too
+            return
+        except ValueError:
+            pass
+    raise ValueError(f"{name}: {value!r} is not a real date; give YYYY-MM-DD (or a UTC time as YYYY-MM-DDThh:mm:ssZ)")
+
+
 def _bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    check_period_end(since, "from")
+    check_period_end(until, "until")
     if since and len(since) == 10:
         since += "T00:00:00Z"
     if until and len(until) == 10:

@@ -68,8 +68,8 @@ def format_of(spec: dict) -> str:
 def crosswalk_for(spec: dict) -> crosswalks.Crosswalk:
     name = format_of(spec)
     if name == "xpath":
-        from .crosswalks.xpath import make_xpath_crosswalk
-        return make_xpath_crosswalk(spec["xpath"])
+        from .crosswalks.xpath import make_xpath_crosswalk, source_mapping
+        return make_xpath_crosswalk(source_mapping(spec))
     return crosswalks.get(name)
 
 

@@ -144,6 +144,10 @@ def test_match_command_ranks_sources_for_the_sample_pcb_request(tmp_path):
     assert any(reason.startswith("eligible") for reason in out["matches"][0]["reasons"])
     r = invoke("--config", cfg, "match", "ke:nothing:here", "--local")
     assert r.exit_code == 1 and "no record" in r.stderr
+    text = invoke("--config", cfg, "match", reqs[0]["id"], "--local", "--on", "2026-06-01").output
+    first = out["matches"][0]
+    assert f"{first['score']:5.1f}  {first['title']['en']}  [ke]" in text          # titles, not dicts
+    assert "{'" not in text and text.startswith(f"{len(out['matches'])} matches for {reqs[0]['title']['en']} (")
 
 
 def test_report_counts_records_and_logged_searches(tmp_path):
@@ -160,3 +164,68 @@ def test_report_counts_records_and_logged_searches(tmp_path):
     assert md.startswith("#") and "zzzz-nothing-here" in md
     csv = invoke("--config", cfg, "report", "--format", "csv").output
     assert csv.splitlines()[0] == "section,key,value"
+
+
+def _commands(group, path=()):
+    for name, cmd in group.commands.items():
+        yield path + (name,), cmd
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, path + (name,))
+
+
+def test_every_command_takes_config_after_its_name(tmp_path, monkeypatch):
+    import click
+    late = [" ".join(p) for p, cmd in _commands(main)
+            if not any(isinstance(o, click.Option) and "--config" in o.opts for o in cmd.params)]
+    assert late == []
+    good = copy_sample_node(tmp_path)
+    monkeypatch.setenv("POPS_CHM_CONFIG", str(tmp_path / "nowhere.yaml"))   # the option wins over the variable
+    r = invoke("config", "check", "--config", str(good))
+    assert r.exit_code == 0 and "node ke" in r.output, r.output
+    r = invoke("status", "--json", "--config", str(good))
+    assert r.exit_code == 0 and json.loads(r.stdout)["node"] == "ke", r.output
+    r = invoke("--config", str(tmp_path / "nowhere.yaml"), "status", "--config", str(good))
+    assert r.exit_code == 0, r.output
+    assert invoke("status").exit_code == 2                                  # the variable, naming no file
+
+
+def test_vocab_list_prints_the_ids_defaults_use():
+    from harvester import vocab
+    r = invoke("vocab", "list", "types")
+    assert r.exit_code == 0
+    ids = [line.split()[0] for line in r.output.splitlines()]
+    assert ids == list(vocab.document_types()) and "scientific_technical_study" in ids
+    label = vocab.label("document_types", "scientific_technical_study")
+    assert any(line.split(None, 1) == ["scientific_technical_study", label] for line in r.output.splitlines())
+    for kind, some in (("chemicals", "pcb"), ("countries", "SN"), ("regions", "africa"), ("languages", "zh")):
+        rows = json.loads(invoke("vocab", "list", kind, "--json").output)
+        assert some in [row["id"] for row in rows]
+    fr = json.loads(invoke("vocab", "list", "countries", "--lang", "fr", "--json").output)
+    assert {"id": "SN", "label": vocab.label("countries", "SN", "fr")} in fr
+    assert invoke("vocab", "list", "studies").exit_code == 2
+
+
+def test_map_help_names_the_formats_command():
+    r = invoke("map", "--help")
+    assert "pops-chm formats" in r.output and "--list-formats" not in r.output
+
+
+def test_errors_status_and_report_refuse_or_mark_what_is_not_there(tmp_path):
+    cfg = copy_sample_node(tmp_path)
+    assert invoke("--config", str(cfg), "harvest").exit_code == 0
+    r = invoke("--config", str(cfg), "errors", "nosuch")
+    assert r.exit_code == 2 and "no source 'nosuch' in the config or the store" in r.output
+    assert "ke-moe" in r.output                                      # the sources there are
+    assert invoke("--config", str(cfg), "errors", "ke-moe").exit_code == 0
+    cfg.write_text(cfg.read_text().replace("- id: ke-data\n", "- id: ke-dcat\n"))   # renamed: ke-data left behind
+    r = invoke("--config", str(cfg), "status")
+    lines = r.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("ke-data "))
+    assert lines[at + 1].strip() == "not in the config: no longer harvested; its records stay in the store"
+    assert not any(line.strip().startswith("not in the config") for line in lines[:at])
+    assert invoke("--config", str(cfg), "errors", "ke-data").exit_code == 0       # still in the store
+    for option, value in (("--from", "2026-13-01"), ("--from", "yesterday"), ("--until", "2026-02-30")):
+        r = invoke("--config", str(cfg), "report", option, value)
+        assert r.exit_code == 2, (option, value, r.output)
+        assert f"{option}: '{value}' is not a real date; give YYYY-MM-DD" in r.output
+    assert invoke("--config", str(cfg), "report", "--from", "2024-02-29", "--format", "json").exit_code == 0

@@ -32,7 +32,7 @@ def shared():
             pytest.fail(message)
         pytest.skip(message)
     out = {}
-    for name in ("pops_chemicals.csv", "document_types.csv", "regions.csv", "languages.csv"):
+    for name in ("pops_chemicals.csv", "document_types.csv", "regions.csv", "languages.csv", "synonyms_attested.csv"):
         with open(folder / name, encoding="utf-8", newline="") as fh:
             out[name] = list(csv.DictReader(fh))
     return out
@@ -204,6 +204,16 @@ def test_chemicals_agree_with_the_shared_reference(shared):
             if r[f"name_{lang}"].strip():
                 assert chem["names"][lang] == r[f"name_{lang}"].strip(), (r["id"], lang)
         assert set(_split(r["synonyms_en"])) <= set(chem["synonyms"].get("en", [])), r["id"]
+
+
+def test_every_attested_spelling_users_type_finds_its_chemical(shared):
+    from harvester.enrich import recognise_chemicals
+    rows = [r for r in shared["synonyms_attested.csv"] if r["id"] in vocab.chemicals()]
+    assert rows
+    for r in rows:
+        assert r["id"] in recognise_chemicals(f"... {r['variant']} ..."), (r["id"], r["lang"], r["variant"])
+        assert r["variant"] in vocab.chemicals()[r["id"]]["synonyms"].get(r["lang"], []) + \
+            [vocab.chemicals()[r["id"]]["names"].get(r["lang"])], "a synonym, not only a lucky match"
 
 
 def test_document_types_agree_with_the_shared_reference(shared):

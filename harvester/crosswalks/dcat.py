@@ -6,7 +6,7 @@ only serve as another resource's page are not records). The payload is (graph, n
 node's URI, else its dct:identifier.
 
 Safety: RDF/XML goes through harvester.xmlsafe.check_prolog first (no DTD, no entities). JSON-LD never fetches
-a remote @context: a context given by URL must be supplied locally (`contexts`), else the file is refused with
+a remote @context: a context given by URL must be supplied locally (a source's `jsonld_contexts`), else the file is refused with
 a clear error; nothing is ever requested from the network.
 
   dct:title / description, dcat:keyword (+ theme and subject labels)  -> title, description, keywords per language
@@ -108,7 +108,7 @@ def _resolve_contexts(doc, contexts: dict, where: str):
             return value                      # null resets the context
         if value not in contexts:
             raise RemoteContext(f"{where}: JSON-LD @context {value!r} is a remote document; the node does not "
-                                f"fetch remote contexts (supply a local copy of it in the source's configuration)")
+                                f"fetch remote contexts (give the source a local copy of it: `jsonld_contexts: {{\"{value}\": FILE}}`)")
         if value in active:
             raise RDFError(f"{where}: not valid JSON-LD: context {value!r} includes itself")
         doc = contexts[value]

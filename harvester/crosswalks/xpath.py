@@ -45,7 +45,16 @@ _LANG = etree.XPath("ancestor-or-self::*[@xml:lang][1]/@xml:lang")
 _PROBE = etree.Element("probe")
 
 
-def _compile(expr, namespaces: dict, what: str) -> etree.XPath:
+def source_mapping(src: dict) -> dict:
+    """A source's xpath mapping; its `record` XPath may be given as the source's `record_xpath` instead."""
+    mapping = dict(src.get("xpath") or {})
+    if "record" not in mapping and src.get("record_xpath"):
+        mapping["record"] = src["record_xpath"]
+    return mapping
+
+
+def compile_expression(expr, namespaces: dict, what: str) -> etree.XPath:
+    """One XPath, compiled and tried; ValueError naming `what` when it is not a usable expression."""
     if not isinstance(expr, str) or not expr.strip():
         raise ValueError(f"xpath mapping: {what}: expected an XPath expression, got {expr!r}")
     try:
@@ -68,7 +77,8 @@ def compile_spec(spec: dict) -> dict:
                                                    for k, v in namespaces.items()):
         raise ValueError("xpath mapping: namespaces must map prefixes to namespace URIs")
     if "record" not in spec:
-        raise ValueError("xpath mapping: 'record' (the XPath of the record elements) is required")
+        raise ValueError("xpath mapping: 'record' (the XPath of the record elements) is required; "
+                         "give it in the mapping or as the source's `record_xpath`")
     fields = spec.get("fields")
     if not isinstance(fields, dict) or not fields:
         raise ValueError("xpath mapping: 'fields' must map field names to XPaths")
@@ -80,12 +90,12 @@ def compile_spec(spec: dict) -> dict:
         exprs = exprs if isinstance(exprs, list) else [exprs]
         if not exprs:
             raise ValueError(f"xpath mapping: field {name!r}: no XPath given")
-        compiled[name] = [_compile(e, namespaces, f"field {name!r}") for e in exprs]
+        compiled[name] = [compile_expression(e, namespaces, f"field {name!r}") for e in exprs]
     if "title" not in compiled:
         raise ValueError("xpath mapping: field 'title' is required (a record without a title cannot be used)")
     return {
-        "record": _compile(spec["record"], namespaces, "record"),
-        "identifier": _compile(spec["identifier"], namespaces, "identifier") if spec.get("identifier") else None,
+        "record": compile_expression(spec["record"], namespaces, "record"),
+        "identifier": compile_expression(spec["identifier"], namespaces, "identifier") if spec.get("identifier") else None,
         "fields": compiled,
     }
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -30,12 +28,10 @@ from .web import HERE, facet_label, pick_lang, render, translator
 router = APIRouter()
 
 # A period's end: a day, or a UTC time to the second; that the day exists is the `format`'s part.
-DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+DAY_PATTERN, TIME_PATTERN = reportmod.DAY_PATTERN, reportmod.TIME_PATTERN
 PERIOD_END_SCHEMA = {"anyOf": [{"type": "string", "maxLength": 0},
                                {"type": "string", "format": "date", "pattern": DAY_PATTERN},
                                {"type": "string", "format": "date-time", "pattern": TIME_PATTERN}]}
-_PERIOD_END = (re.compile(DAY_PATTERN), re.compile(TIME_PATTERN))
 TOP = 12
 """Bars per category chart at most (the table below it has every value)."""
 COLOURS = ("#0b4f8a", "#c0392b")
@@ -51,23 +47,12 @@ def words(lang: str) -> dict[str, str]:
     return {**WORDS["en"], **WORDS.get(lang, {})}
 
 
-def _real_day(text: str) -> bool:
-    """Whether YYYY-MM-DD names a day of the proleptic Gregorian calendar (year 0000 too, a leap year like
-    2000, as JSON Schema's date format reads it)."""
-    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:10])
-    try:
-        date(year or 2000, month, day)
-    except ValueError:
-        return False
-    return True
-
-
 def _day(value: str | None, name: str) -> str | None:
-    if value in (None, ""):
-        return None
-    if not (any(p.fullmatch(value) for p in _PERIOD_END) and _real_day(value)):
-        raise HTTPException(400, f"{name}: give a real date as YYYY-MM-DD (or a UTC time as YYYY-MM-DDThh:mm:ssZ)")
-    return value
+    try:
+        reportmod.check_period_end(value, name)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return value or None
 
 
 def _indicators(request: Request, since: str | None, until: str | None) -> dict:

@@ -35,6 +35,7 @@ class RDFSource:
         from ..run import crosswalk_for
         self.spec, self.cfg, self.state, self.full, self.fetcher = spec, cfg, state, full, fetcher
         self.crosswalk = crosswalk_for(spec)
+        self.contexts = cfg.jsonld_contexts(spec)      # remote JSON-LD contexts, from local files
         self.reader = DocumentReader(spec, cfg, state, full, fetcher, (".ttl", ".rdf", ".jsonld", ".json", ".nt", ".owl", ".xml"))
         self.complete = self.not_modified = False
         self.enumerates_all = self.listing_complete = True
@@ -52,7 +53,7 @@ class RDFSource:
                     self.listing_complete = False
                     continue
                 try:
-                    graph = dcat.parse_graph(doc.body, doc.where, _format(self.spec, doc.content_type))
+                    graph = dcat.parse_graph(doc.body, doc.where, _format(self.spec, doc.content_type), self.contexts)
                 except (dcat.RDFError, UnsafeXML) as exc:
                     self.problems.append(str(exc))
                     self.listing_complete = False
