@@ -1,5 +1,7 @@
 """The node's JSON API on a real server: search, records, vocabularies, status, metrics, admin token, errors."""
 
+import json
+
 import pytest
 import requests
 from click.testing import CliRunner
@@ -97,3 +99,65 @@ def test_a_single_valued_parameter_given_twice_is_refused(node):
     assert r.status_code == 400 and "sort" in r.json()["error"]
     r = requests.get(f"{node.url}/api/search", params=[("filter", "countries:KE"), ("filter", "chemicals:pcb")])
     assert r.status_code == 200      # filters are repeatable
+
+
+def test_status_shows_internals_only_to_the_admin(tmp_path):
+    """A node whose ke-geo folder vanished (its error names the absolute path) and whose ke-data run died
+    with its process (a real process that took the lock and exited): the public sees names, counts, runs
+    and errors without paths or process ids; the admin token shows everything."""
+    import shutil
+    import subprocess
+    import sys
+
+    from harvester.store import Store
+    from tests.conftest import ADMIN_TOKEN, copy_sample_node
+    from tests.nodeserver import NodeServer
+    cfg = copy_sample_node(tmp_path, ADMIN_TOKEN)
+    assert CliRunner().invoke(main, ["--config", str(cfg), "harvest"]).exit_code == 0
+    shutil.rmtree(tmp_path / "samples" / "iso")
+    store_path = tmp_path / "data" / "node.sqlite"
+    subprocess.run([sys.executable, "-c", f"from harvester.store import Store; Store({str(store_path)!r}).acquire('ke-data')"],
+                   check=True)
+    CliRunner().invoke(main, ["--config", str(cfg), "harvest", "ke-geo", "ke-data"])
+    with Store(store_path) as store:
+        dead_pid = next(r["pid"] for r in store.runs("ke-data") if r["status"] == "crashed")
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with NodeServer(cfg) as srv:
+        views = {name: [requests.get(f"{srv.url}{path}", headers=h).json() for path in ("/status", "/api/status")]
+                 for name, h in (("public", {}), ("admin", admin))}
+        pages = {name: requests.get(f"{srv.url}/status", headers={"Accept": "text/html", **h}).text
+                 for name, h in (("public", {}), ("admin", admin))}
+        wrong = requests.get(f"{srv.url}/status", headers={"Authorization": "Bearer wrong"})
+    assert wrong.status_code == 401 and "admin token" in wrong.json()["error"]
+
+    for public in views["public"]:
+        text = json.dumps(public)
+        assert str(tmp_path) not in text and "store" not in public and '"pid"' not in text
+        assert str(dead_pid) not in text
+        src = {s["id"]: s for s in public["sources"]}
+        assert src["ke-moe"]["name"].startswith("Ministry of Environment") and src["ke-moe"]["records"] == 25
+        assert src["ke-moe"]["last_run"]["status"] == "ok" and "next_run" in src["ke-moe"]
+        assert src["ke-geo"]["last_error"] == "…/iso: no such file or folder"
+        assert src["ke-data"]["last_error"] == "a process died during the run"
+    assert str(tmp_path) not in pages["public"] and str(dead_pid) not in pages["public"]
+    assert "…/iso: no such file or folder" in pages["public"] and "Ministry of Environment" in pages["public"]
+
+    for full in views["admin"]:
+        src = {s["id"]: s for s in full["sources"]}
+        assert full["store"] == str(store_path)
+        assert src["ke-geo"]["last_error"] == f"{tmp_path}/samples/iso: no such file or folder"
+        assert src["ke-data"]["last_error"] == f"process {dead_pid} died during the run"
+        assert isinstance(src["ke-moe"]["last_run"]["pid"], int)
+    assert str(store_path) in pages["admin"] and f"process {dead_pid}" in pages["admin"]
+
+
+def test_public_errors_keep_web_addresses_and_drop_paths():
+    from harvester.status import public_error
+    assert public_error("HTTP 503 from https://repo.example.org/oai/a/b?verb=x") == \
+        "HTTP 503 from https://repo.example.org/oai/a/b?verb=x"
+    assert public_error("[Errno 2] No such file: '/srv/pops/samples/ke.xml'") == "[Errno 2] No such file: '…/ke.xml'"
+    assert public_error("cannot read file:///etc/passwd") == "cannot read file:…"
+    assert public_error(r"C:\data\pops\x.xml is missing") == "…/x.xml is missing"
+    assert public_error("a run of ke is already in progress (process 991 since 2024-01-01)") == \
+        "a run of ke is already in progress (a process since 2024-01-01)"
+    assert public_error("either / or") == "either / or" and public_error(None) is None

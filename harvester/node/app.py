@@ -273,23 +273,35 @@ def create_app(cfg) -> FastAPI:
             raise HTTPException(404, f"no vocabulary {kind!r}; vocabularies: {', '.join(kinds)}")
         return kinds[kind]()
 
-    @app.get("/api/status", summary="Sources, runs, next scheduled runs and index lag", tags=["status"])
-    def api_status():
-        return _status()
+    @app.get("/api/status", summary="Sources, runs, next scheduled runs and index lag", tags=["status"],
+             responses=errors(401), dependencies=[Depends(_bearer)])
+    def api_status(request: Request):
+        """Everyone sees each source's counts, last and next run and its last error without file paths or
+        process ids; with the admin token, the operator also sees the store's path, process ids and errors
+        as they were raised."""
+        return _status(request)
 
-    def _status() -> dict:
-        from ..status import node_status
+    def _status(request: Request) -> dict:
+        from ..status import node_status, public_status
         st = node_status(state.cfg, state.store())
         scheduler = getattr(app.state, "scheduler", None)
         nxt = scheduler.next_runs() if scheduler else {}
         for src in st["sources"]:
             src["next_run"] = nxt.get(src["id"])
         st["scheduler"] = "running" if scheduler else "off"
-        return st
+        return st if _is_admin(request) else public_status(st)
 
-    @app.get("/status", summary="Status as a page (or JSON when asked for)", tags=["status"], response_model=None)
+    def _is_admin(request: Request) -> bool:
+        """True with the right admin token; no token is the public's view; a wrong one is refused (401)."""
+        if "authorization" not in request.headers:
+            return False
+        require_admin(state, request)
+        return True
+
+    @app.get("/status", summary="Status as a page (or JSON when asked for)", tags=["status"], response_model=None,
+             responses=errors(401), dependencies=[Depends(_bearer)])
     def status_page(request: Request):
-        st = _status()
+        st = _status(request)
         if "text/html" not in request.headers.get("accept", ""):
             return JSONResponse(st)
         from .status_page import render_status
