@@ -670,7 +670,8 @@ def solr_group(ctx, home):
 
 
 @solr_group.command("start")
-@click.option("--port", default=8983, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--port", default=8983, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port). With --cloud: node i (from 0) on PORT+i, ZooKeeper on PORT+1000.")
 @click.option("--cloud", default=0, metavar="N", help="Start N SolrCloud nodes with an embedded ZooKeeper instead.")
 @click.option("--heap", default="512m", show_default=True)
 @click.pass_context
@@ -679,14 +680,18 @@ def solr_start(ctx, port, cloud, heap):
     from harvester.index import solr_runtime as rt
     home = ctx.meta["solr_home"]
     try:
-        if rt.status(home):
-            click.echo(f"Solr already running for {home}: {rt.status(home).url}")
-            return
-        h = rt.start(home, port=port, cloud=cloud, heap=heap)
+        h = rt.status(home)
+        if h:
+            click.echo(f"Solr already running for {home}: {' '.join(h.urls)}")
+        else:
+            h = rt.start(home, port=port, cloud=cloud, heap=heap)
+            click.echo(f"Solr running (pid {h.pid}): {' '.join(h.urls)}")
     except rt.SolrRuntimeError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_FAILED)
-    click.echo(f"Solr running (pid {h.pid}): {' '.join(h.urls)}" + (f"\nZooKeeper: {h.zk_host}" if h.zk_host else ""))
+    if h.zk_host:
+        click.echo(f"ZooKeeper: {h.zk_host}")
+    click.echo(f"after `pops-chm solr init`, put this line in node_config.yaml:\n{rt.index_config(h)}")
 
 
 @solr_group.command("init")
@@ -706,11 +711,8 @@ def solr_init(ctx, name, shards, replicas):
     except rt.SolrRuntimeError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_FAILED)
-    click.echo(f"index ready: {url}")
-    if h.zk_host:
-        click.echo(f"config: index: {{backend: solr, solr: {{zk_hosts: \"{h.zk_host}\", collection: {name}}}}}")
-    else:
-        click.echo(f"config: index: {{backend: solr, solr: {{url: \"{url}\"}}}}")
+    click.echo(f"index ready: {url}\nput this line in node_config.yaml, then run `pops-chm reindex`:\n"
+               f"{rt.index_config(h, name)}")
 
 
 @solr_group.command("stop")

@@ -282,7 +282,7 @@ def cloud(tmp_path_factory):
     """A 2-node SolrCloud with a 2-shard collection ``pops`` (a real collection, not an alias)."""
     require_solr_tools()
     home = tmp_path_factory.mktemp("solr-cloud")
-    handle = solr_runtime.start(home, cloud=2, heap="512m", jvm_opts=solr_runtime.TEST_JVM_OPTS,
+    handle = solr_runtime.start(home, port=0, cloud=2, heap="512m", jvm_opts=solr_runtime.TEST_JVM_OPTS,
                                 stop_with_parent=True)
     try:
         solr_runtime.init(handle, "pops", shards=2)

@@ -72,12 +72,28 @@ import requests
 
 from . import (FACET_LIMIT, TEXT_FIELDS, Backend, Hit, Query, QueryPlan, Results, SearchUnavailable,
                NO_DATE, NOTHING, And, Equals, Not, Or, Range, Words, decode_cursor, encode_cursor, fit_datetime,
-               hit_from_record, plan_query, sort_date, to_document, word_plan)
+               hit_from_record, index_lag, plan_query, sort_date, to_document, word_plan)
 from .embedded import _join, _segments, _split_span, field_snippets
 
-# pysolr logs every failed request with its traceback, then raises; this module raises it again as
-# SearchUnavailable (one line naming Solr's URL) and its callers report that, so those log records go.
-logging.getLogger("pysolr").addFilter(lambda record: record.levelno < logging.ERROR)
+_PYSOLR_LOG = logging.getLogger("pysolr")
+_NO_CLUSTER_STATE = "No cluster state available"
+
+
+def _pysolr_log_filter(record: logging.LogRecord) -> bool:
+    # pysolr logs every failed request with its traceback, then raises; this module raises it again as
+    # SearchUnavailable (one line naming Solr's URL) and its callers report that, so those log records go.
+    if record.levelno >= logging.ERROR:
+        return False
+    # pysolr's ZooKeeper client watches /clusterstate.json, which Solr 9 no longer writes (each collection
+    # has its own state.json, which it reads too): every connection warns of a cluster state that is not
+    # missing. Kept for debugging only.
+    if record.getMessage().startswith(_NO_CLUSTER_STATE):
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return _PYSOLR_LOG.isEnabledFor(logging.DEBUG)
+    return True
+
+
+_PYSOLR_LOG.addFilter(_pysolr_log_filter)
 
 META_SEQ = "index.solr.seq:"
 DEFAULT_TIMEOUT = 30.0

@@ -9,8 +9,13 @@ JVM).
     core_url = init(handle.url, "pops")     # core from the configset, ready for pysolr.Solr(core_url)
     stop(home)
 
-    handle = start(home, cloud=2)           # two nodes + ZooKeeper
+    handle = start(home, cloud=2)           # nodes on 8983 and 8984, ZooKeeper on 9983
     coll_url = init(handle.zk_host, "pops", shards=2)
+    index_config(handle, "pops")            # 'index: {backend: solr, solr: {zk_hosts: "127.0.0.1:9983/solr", ...'
+
+Ports are stable, so that the config written once keeps working after a restart: a standalone Solr listens on
+``port``; a SolrCloud cluster's node i (from 0) on ``port + i`` and its ZooKeeper on ``port + 1000``, as
+Solr's own ``bin/solr -c`` places it. Port 0 takes free ports (tests).
 
 The state of a running Solr (pid, urls, ZooKeeper address) is kept in ``<home>/solr.json``; its output goes to
 ``<home>/solr.out`` and Solr's own log to ``<home>/logs/solr.log``.
@@ -45,6 +50,8 @@ STATE_FILE = "solr.json"
 OUT_FILE = "solr.out"
 CACHE_ENV = "POPS_CHM_SOLR_CACHE"
 DEFAULT_CONFIG_NAME = "pops"
+DEFAULT_PORT = 8983
+ZK_PORT_OFFSET = 1000      # ZooKeeper's port is the first node's plus this, as with Solr's bin/solr -c
 
 INSTALL_HINT = "install OpenJDK 17 and Maven: apt-get install openjdk-17-jdk-headless maven"
 
@@ -231,6 +238,43 @@ def status(home: Path | str) -> SolrHandle | None:
     return _handle_from_state(home, state)
 
 
+def cloud_ports(port: int, nodes: int) -> tuple[int, list[int]]:
+    """(ZooKeeper's port, the nodes' ports) of a SolrCloud cluster whose first node listens on ``port``:
+    ZooKeeper on port + 1000, node i (from 0) on port + i. Port 0: free ports, all of them."""
+    if not 1 <= nodes < ZK_PORT_OFFSET:
+        raise SolrRuntimeError(f"a local SolrCloud has 1 to {ZK_PORT_OFFSET - 1} nodes, not {nodes}")
+    if port == 0:
+        return 0, [0] * nodes
+    ports = [port + i for i in range(nodes)] + [port + ZK_PORT_OFFSET]
+    if not all(0 < p < 65536 for p in ports):
+        raise SolrRuntimeError(f"port {port}: a cluster of {nodes} nodes needs ports {port} to {port + nodes - 1} "
+                               f"and {port + ZK_PORT_OFFSET} for ZooKeeper, all below 65536")
+    return port + ZK_PORT_OFFSET, ports[:-1]
+
+
+def _check_free(ports: dict[int, str]) -> None:
+    """SolrRuntimeError naming the first port (what it was for) that something on 127.0.0.1 already uses."""
+    import socket
+    for port, what in ports.items():
+        if port == 0:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError as e:
+                raise SolrRuntimeError(f"port {port} ({what}) is in use ({e.strerror}): stop what listens there "
+                                       "or start Solr with another --port") from None
+
+
+def index_config(handle: "SolrHandle", name: str = "pops") -> str:
+    """The ``index:`` line of node_config.yaml that points the node at the core or collection ``name`` of
+    this Solr."""
+    if handle.cloud:
+        return f'index: {{backend: solr, solr: {{zk_hosts: "{handle.zk_host}", collection: {name}}}}}'
+    return f'index: {{backend: solr, solr: {{url: "{handle.url}/{name}"}}}}'
+
+
 def _answers(url: str) -> bool:
     try:
         r = requests.get(f"{url}/admin/info/system", params={"wt": "json"}, timeout=5)
@@ -241,7 +285,7 @@ def _answers(url: str) -> bool:
 
 def start(
     home: Path | str,
-    port: int = 8983,
+    port: int = DEFAULT_PORT,
     cloud: int = 0,
     heap: str = "512m",
     *,
@@ -256,8 +300,9 @@ def start(
 
     Standalone (``cloud=0``): one node on 127.0.0.1:``port`` (0 = any free port); cores created in ``home``
     survive restarts. The configset ``conf_dir`` is copied to ``home/configsets/<config_name>``.
-    SolrCloud (``cloud=N``): ZooKeeper plus N nodes on free ports, under ``home/cluster`` (made anew at every
-    start); the configset is uploaded to ZooKeeper as ``config_name``.
+    SolrCloud (``cloud=N``): ZooKeeper plus N nodes on the ports of :func:`cloud_ports`, under
+    ``home/cluster`` (made anew at every start: run init again); the configset is uploaded to ZooKeeper as
+    ``config_name``.
 
     The JVM is detached from this process (its own session) and keeps running until ``stop(home)``, or, with
     ``stop_with_parent``, until this Python process ends (tests: no Solr is left behind by a killed run)."""
@@ -270,6 +315,11 @@ def start(
     if state and state.get("pid") and _alive(int(state["pid"]), home):
         raise SolrRuntimeError(f"Solr is already running for {home} (pid {state['pid']}, {state.get('urls')}); "
                                "stop it first")
+    if cloud:
+        zk_port, node_ports = cloud_ports(int(port), int(cloud))
+        _check_free({**{p: f"SolrCloud node {i + 1}" for i, p in enumerate(node_ports)}, zk_port: "ZooKeeper"})
+    else:
+        _check_free({int(port): "Solr"})
     java = check_tools("java")["java"]
     cache = ensure_jars(cache)
     logs = home / "logs"
@@ -282,7 +332,9 @@ def start(
         "-cp", os.pathsep.join([str(cache / "lib" / "*"), str(cache / "classes")]),
         LAUNCHER_CLASS, "--home", str(home), "--conf", str(conf_dir), "--confname", config_name,
     ]
-    cmd += ["--cloud", str(int(cloud))] if cloud else ["--port", str(int(port))]
+    cmd += ["--port", str(int(port))]
+    if cloud:
+        cmd += ["--cloud", str(int(cloud)), "--zk-port", str(zk_port)]
     if stop_with_parent:
         cmd += ["--watch-pid", str(os.getpid())]
     out_path = home / OUT_FILE

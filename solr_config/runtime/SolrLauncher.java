@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 
 import org.apache.solr.cloud.MiniSolrCloudCluster;
+import org.apache.solr.cloud.ZkTestServer;
 import org.apache.solr.embedded.JettyConfig;
 import org.apache.solr.embedded.JettySolrRunner;
 
@@ -20,16 +21,17 @@ import org.apache.solr.embedded.JettySolrRunner;
  *
  * <pre>
  *   standalone:  java -cp 'lib/*:classes' SolrLauncher --home DIR [--port 8983|0] [--conf CONFDIR] [--confname pops]
- *   SolrCloud:   java -cp 'lib/*:classes' SolrLauncher --home DIR --cloud N [--conf CONFDIR] [--confname pops]
+ *   SolrCloud:   java -cp 'lib/*:classes' SolrLauncher --home DIR --cloud N [--port 8983|0] [--zk-port 9983|0]
+ *                [--conf CONFDIR] [--confname pops]
  *   either:      [--watch-pid PID]   stop when process PID ends (a test run that dies leaves no Solr behind)
  * </pre>
  *
  * Standalone: one Jetty on 127.0.0.1 serving the solr home DIR (cores found there survive restarts); the
  * configset CONFDIR is copied to DIR/configsets/NAME/conf, so cores can be created with configSet=NAME.
  *
- * SolrCloud: an embedded ZooKeeper plus N nodes on free ports, all in this JVM, under DIR/cluster (made anew at
- * every start: this cluster is for development and tests, its data does not survive a restart). The configset
- * is uploaded to ZooKeeper as NAME.
+ * SolrCloud: an embedded ZooKeeper on --zk-port plus N nodes on --port, --port + 1, ... (0: free ports), all in
+ * this JVM, under DIR/cluster (made anew at every start: this cluster is for development and tests, its data
+ * does not survive a restart). The configset is uploaded to ZooKeeper as NAME.
  *
  * Once serving, prints one line SOLR_URL=http://127.0.0.1:PORT/solr per node, ZK_HOST=host:port/solr in cloud
  * mode, then SOLR_READY. Runs until SIGTERM/SIGINT, which stops the nodes (and ZooKeeper) cleanly.
@@ -63,10 +65,11 @@ public class SolrLauncher {
     if (a.containsKey("--watch-pid")) {
       watch(Long.parseLong(a.get("--watch-pid")));
     }
+    int port = Integer.parseInt(a.getOrDefault("--port", "8983"));
     if (nodes > 0) {
-      cloud(out, nodes, home, conf, confName);
+      cloud(out, nodes, port, Integer.parseInt(a.getOrDefault("--zk-port", "0")), home, conf, confName);
     } else {
-      standalone(out, Integer.parseInt(a.getOrDefault("--port", "8983")), home, conf, confName);
+      standalone(out, port, home, conf, confName);
     }
     out.println("SOLR_READY");
     Thread.currentThread().join();
@@ -120,27 +123,46 @@ public class SolrLauncher {
     out.println("SOLR_URL=" + jetty.getBaseUrl());
   }
 
-  static void cloud(PrintStream out, int n, Path home, Path conf, String confName) throws Exception {
+  static void cloud(PrintStream out, int n, int port, int zkPort, Path home, Path conf, String confName)
+      throws Exception {
     Path base = home.resolve("cluster");
     deleteTree(base);
-    MiniSolrCloudCluster.Builder builder =
-        new MiniSolrCloudCluster.Builder(n, base).withJettyConfig(b -> b.stopAtShutdown(false));
-    if (conf != null) {
-      builder.addConfig(confName, conf);
-    }
-    MiniSolrCloudCluster cluster = builder.build();
+    // what MiniSolrCloudCluster.Builder sets: the Overseer runs collection commands and cluster state updates
+    System.setProperty("solr.distributedCollectionConfigSetExecution", "false");
+    System.setProperty("solr.distributedClusterStateUpdates", "false");
+    // a ZooKeeper of our own, so that its port is the one asked for (the cluster's own takes any free port)
+    ZkTestServer zk = new ZkTestServer(base.resolve("zookeeper/server1/data"), zkPort);
+    zk.run();
+    MiniSolrCloudCluster cluster =
+        new MiniSolrCloudCluster(
+            0,
+            base,
+            MiniSolrCloudCluster.DEFAULT_CLOUD_SOLR_XML,
+            JettyConfig.builder().setContext("/solr").stopAtShutdown(false).build(),
+            zk,
+            true);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   try {
                     cluster.shutdown();
+                    zk.shutdown();
                   } catch (Exception e) {
                     e.printStackTrace();
                   }
                 },
                 "solr-cluster-shutdown"));
-    out.println("ZK_HOST=" + cluster.getZkServer().getZkAddress());
+    if (conf != null) {
+      cluster.uploadConfigSet(conf, confName);
+    }
+    for (int i = 0; i < n; i++) {
+      JettyConfig node =
+          JettyConfig.builder().setPort(port == 0 ? 0 : port + i).stopAtShutdown(false).build();
+      cluster.startJettySolrRunner("node" + (i + 1), "/solr", node);
+    }
+    cluster.waitForAllNodes(60);
+    out.println("ZK_HOST=" + zk.getZkAddress());
     for (JettySolrRunner j : cluster.getJettySolrRunners()) {
       out.println("SOLR_URL=" + j.getBaseUrl());
     }
