@@ -627,6 +627,8 @@ def search_cmd(c: Ctx, query, filters, facets, lang, sort, limit, offset, cursor
         if not q.offset and not q.cursor:
             from harvester.searchlog import log_search
             log_search(store, q, res.total, "local", "cli")
+    if res.lag_warning():
+        click.echo(f"warning: {res.lag_warning()}", err=True)
     if as_json:
         click.echo(json.dumps(res.as_json(), ensure_ascii=False))
     else:

@@ -3,6 +3,7 @@ import json
 import shutil
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from cli import main
@@ -116,6 +117,33 @@ def test_an_unreachable_index_never_stops_a_harvest(tmp_path):
     assert "the index is behind the store" in r.stderr
     st = json.loads(invoke("--config", cfg, "status", "--json").output)
     assert st["records"] >= 45 and "error" in st["index"]
+
+
+def test_search_says_when_the_index_is_behind_the_store(tmp_path):
+    """Harvested while the index (a Solr) was down, then switched to the embedded index before any reindex:
+    a search says the index misses records, on the command line and in the API's answer."""
+    from tests.nodeserver import NodeServer
+    shutil.copytree(SAMPLES, tmp_path / "samples")
+    embedded = (ROOT / "node_config.yaml").read_text()
+    cfg_path = tmp_path / "node_config.yaml"
+    cfg_path.write_text(embedded.replace(
+        "  backend: embedded ", '  backend: solr\n  solr: {url: "http://127.0.0.1:9/solr/pops", timeout: 2}\n  #'))
+    cfg = str(cfg_path)
+    assert invoke("--config", cfg, "harvest").exit_code == 0
+    cfg_path.write_text(embedded)
+    records = json.loads(invoke("--config", cfg, "status", "--json").output)["records"]
+    r = invoke("--config", cfg, "search", "PCB", "--json")
+    assert r.exit_code == 0, r.output
+    assert f"warning: the index holds 0 of {records} records" in r.stderr and "run pops-chm reindex" in r.stderr
+    out = json.loads(r.stdout)
+    assert out["total"] == 0 and out["index_lag"]["documents"] == 0 and out["index_lag"]["records"] == records
+    assert out["index_lag"]["behind"] >= records                 # changes: the records and any tombstones
+    with NodeServer(cfg_path) as srv:
+        body = requests.get(f"{srv.url}/api/search", params={"q": "PCB"}, timeout=10).json()
+    assert body["index_lag"] == out["index_lag"]
+    assert invoke("--config", cfg, "reindex").exit_code == 0
+    r = invoke("--config", cfg, "search", "PCB", "--json")
+    assert r.stderr == "" and json.loads(r.stdout)["total"] > 5 and "index_lag" not in json.loads(r.stdout)
 
 
 def test_federated_search_from_the_cli_with_a_dead_peer(tmp_path):

@@ -61,3 +61,33 @@ def test_solr_commands_start_init_status_stop(tmp_path):
         stop = invoke("solr", "--home", home, "stop")
     assert stop.exit_code == 0 and "stopped" in stop.output
     assert invoke("solr", "--home", home, "status").exit_code == 1
+
+
+def test_search_on_a_new_solr_core_says_to_reindex(tmp_path, solr_url):
+    """A node harvested on the embedded index, then switched to a new Solr core: before `reindex` a search
+    says the index misses records instead of answering only "0 records"."""
+    core = "cli_lag"
+    solr_runtime.create_core(solr_url, core)
+    try:
+        embedded = (ROOT / "node_config.yaml").read_text()
+        cfg = node_on(tmp_path, f"{solr_url}/{core}")
+        solr_config = (tmp_path / "node_config.yaml").read_text()
+        (tmp_path / "node_config.yaml").write_text(embedded)
+        assert invoke("--config", cfg, "harvest").exit_code == 0
+        records = json.loads(invoke("--config", cfg, "status", "--json").output)["records"]
+        (tmp_path / "node_config.yaml").write_text(solr_config)
+        r = invoke("--config", cfg, "search", "PCB")
+        assert r.exit_code == 0, r.output
+        assert f"warning: the index holds 0 of {records} records" in r.stderr and "pops-chm reindex" in r.stderr
+        assert invoke("--config", cfg, "reindex").exit_code == 0
+        r = invoke("--config", cfg, "search", "PCB", "--json")
+        assert r.stderr == "" and "index_lag" not in json.loads(r.stdout)
+        # the core emptied under the same address (a SolrCloud started anew is one): an empty answer says so
+        solr_runtime.unload_core(solr_url, core)
+        solr_runtime.create_core(solr_url, core)
+        r = invoke("--config", cfg, "search", "PCB", "--json")
+        lag = json.loads(r.stdout)["index_lag"]
+        assert (lag["documents"], lag["records"]) == (0, records) and lag["behind"] >= records
+        assert f"the index holds 0 of {records} records" in r.stderr
+    finally:
+        solr_runtime.unload_core(solr_url, core)

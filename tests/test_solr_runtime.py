@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import re
+import socket
 import time
 import uuid
 
 import pysolr
 import pytest
 import requests
+from click.testing import CliRunner
 
+from cli import main
 from harvester.index import solr_runtime
+from tests.conftest import copy_sample_node
+from tests.nodeserver import free_port
 from tests.solr_fixture import require_solr_tools, solr_session
 
 pytestmark = pytest.mark.solr
@@ -243,7 +251,7 @@ def test_solrcloud_two_nodes_two_shards(tmp_path):
     require_solr_tools()
     home = tmp_path / "cloud"
     t0 = time.monotonic()
-    handle = solr_runtime.start(home, cloud=2, heap="512m", jvm_opts=solr_runtime.TEST_JVM_OPTS,
+    handle = solr_runtime.start(home, port=0, cloud=2, heap="512m", jvm_opts=solr_runtime.TEST_JVM_OPTS,
                                 stop_with_parent=True)
     started = time.monotonic() - t0
     try:
@@ -309,6 +317,90 @@ def _cloud_client(handle: solr_runtime.SolrHandle, collection: str, url: str):
                 zk.zk.close()
                 raise
             time.sleep(0.2)
+
+
+def free_base_port(nodes: int) -> int:
+    """A port P such that P .. P+nodes-1 and P+1000 (the ports of a local SolrCloud) are all free now."""
+    for _ in range(50):
+        base = free_port()
+        ports = [base + i for i in range(nodes)] + [base + solr_runtime.ZK_PORT_OFFSET]
+        if ports[-1] < 65536 and all(_is_free(p) for p in ports):
+            return base
+    raise RuntimeError("no free range of ports found")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_cloud_ports_are_stable_across_restarts(tmp_path, caplog):
+    """`solr start --cloud 2 --port P` twice (stopped in between): the same ports, ZooKeeper on P+1000, and the
+    index line printed works as the node's config, without pysolr's warning about a missing cluster state."""
+    require_solr_tools()
+    base = free_base_port(2)
+    home = tmp_path / "cloud"
+    printed = []
+    for _ in range(2):
+        r = cli("solr", "--home", home, "start", "--cloud", 2, "--port", base)
+        try:
+            assert r.exit_code == 0, r.output
+            assert f"http://127.0.0.1:{base}/solr http://127.0.0.1:{base + 1}/solr" in r.output
+            init = cli("solr", "--home", home, "init", "--shards", 1)
+            assert init.exit_code == 0, init.output
+            line = init.output.splitlines()[-1]
+            assert r.output.splitlines()[-1] == line      # start already printed the same line
+            printed.append(line)
+        finally:
+            assert cli("solr", "--home", home, "stop").exit_code == 0
+    assert printed[0] == printed[1] == \
+        f'index: {{backend: solr, solr: {{zk_hosts: "127.0.0.1:{base + 1000}/solr", collection: pops}}}}'
+
+    r = cli("solr", "--home", home, "start", "--cloud", 2, "--port", base)
+    try:
+        assert cli("solr", "--home", home, "init", "--shards", 1).exit_code == 0
+        cfg = copy_sample_node(tmp_path)
+        cfg.write_text(re.sub(r"(?m)^index:\n  backend: embedded.*$", printed[0], cfg.read_text()))
+        caplog.set_level(logging.WARNING)
+        found = cli("--config", cfg, "search", "PCB", "--json")
+        assert found.exit_code == 0, found.output
+        assert json.loads(found.stdout)["total"] == 0
+        assert not [rec for rec in caplog.records if rec.name == "pysolr"], caplog.text
+    finally:
+        assert cli("solr", "--home", home, "stop").exit_code == 0
+
+
+def test_standalone_honours_the_port(tmp_path):
+    require_solr_tools()
+    base = free_base_port(1)
+    r = cli("solr", "--home", tmp_path / "h", "start", "--port", base)
+    try:
+        assert r.exit_code == 0, r.output
+        assert f"Solr running (pid" in r.output and f"http://127.0.0.1:{base}/solr" in r.output
+        assert r.output.splitlines()[-1] == f'index: {{backend: solr, solr: {{url: "http://127.0.0.1:{base}/solr/pops"}}}}'
+    finally:
+        assert cli("solr", "--home", tmp_path / "h", "stop").exit_code == 0
+
+
+def test_a_port_in_use_is_named(tmp_path):
+    base = free_base_port(2)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", base + solr_runtime.ZK_PORT_OFFSET))
+        taken.listen()
+        r = cli("solr", "--home", tmp_path / "h", "start", "--cloud", 2, "--port", base)
+    assert r.exit_code == 1
+    assert f"port {base + 1000} (ZooKeeper) is in use" in r.stderr and "another --port" in r.stderr
+    with pytest.raises(solr_runtime.SolrRuntimeError, match="1 to 999 nodes"):
+        solr_runtime.cloud_ports(8983, 1000)
+    assert solr_runtime.status(tmp_path / "h") is None
 
 
 def test_start_stop_errors(tmp_path):

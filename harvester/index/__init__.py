@@ -218,11 +218,25 @@ class Results:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     next_cursor: str | None = None
     query_chemicals: list[str] = field(default_factory=list)
+    index_lag: dict | None = None
+    """Set when the index is behind the store it follows (:func:`index_lag`): the hits miss records."""
 
     def as_json(self) -> dict:
-        """``{"total", "results", "facets", "next_cursor", "query_chemicals"}``: what the CLI and API print."""
-        return {"total": self.total, "results": [h.as_json() for h in self.hits], "facets": self.facets,
-                "next_cursor": self.next_cursor, "query_chemicals": self.query_chemicals}
+        """``{"total", "results", "facets", "next_cursor", "query_chemicals"}``: what the CLI and API print;
+        plus ``"index_lag": {"documents", "records", "behind"}`` when the index is behind the store."""
+        out = {"total": self.total, "results": [h.as_json() for h in self.hits], "facets": self.facets,
+               "next_cursor": self.next_cursor, "query_chemicals": self.query_chemicals}
+        if self.index_lag:
+            out["index_lag"] = self.index_lag
+        return out
+
+    def lag_warning(self) -> str | None:
+        """What to tell the user when the index is behind the store, or None."""
+        lag = self.index_lag
+        if not lag:
+            return None
+        return (f"the index holds {lag['documents']} of {lag['records']} records ({lag['behind']} changes in the "
+                "store not indexed yet); run pops-chm reindex")
 
 
 # ----------------------------------------------------------------------------------------------- backend
@@ -368,9 +382,22 @@ def index_status(backend: Backend, store) -> dict:
     """How far the index is behind the store: {"backend", "documents", "indexed_seq", "store_seq", "behind"}
     where ``behind`` counts records (and tombstones) changed in the store since the index caught up."""
     seq = backend.indexed_seq()
-    behind = store.db.execute("SELECT COUNT(*) FROM records WHERE seq > ?", (seq,)).fetchone()[0]
     return {"backend": backend.name, "documents": backend.count(), "indexed_seq": seq,
-            "store_seq": store.max_seq(), "behind": behind}
+            "store_seq": store.max_seq(), "behind": _changes_after(store, seq)}
+
+
+def _changes_after(store, seq: int) -> int:
+    return store.db.execute("SELECT COUNT(*) FROM records WHERE seq > ?", (seq,)).fetchone()[0]
+
+
+def index_lag(backend: Backend, store, seq: int) -> dict | None:
+    """For a search answer: None when the index, caught up to store sequence ``seq``, holds every store change;
+    else ``{"documents": what the index holds, "records": the store's live records, "behind": store changes
+    not indexed}``. When caught up it costs one look at the store's highest sequence number (an index),
+    so every search can ask."""
+    if seq >= store.max_seq():
+        return None
+    return {"documents": backend.count(), "records": store.count(), "behind": _changes_after(store, seq)}
 
 
 # ----------------------------------------------------------------------------------------------- documents

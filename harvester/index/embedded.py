@@ -69,7 +69,7 @@ from pathlib import Path
 
 from ..store import Store
 from . import (CJK_CLASS, FACET_FIELDS, FACET_LIMIT, TEXT_FIELDS, Backend, Hit, Query, QueryPlan, Results,
-               decode_cursor, encode_cursor, facet_values, fit_datetime, hit_from_record, issued_date, plan_query,
+               decode_cursor, encode_cursor, facet_values, fit_datetime, hit_from_record, index_lag, issued_date, plan_query,
                recent_date, sort_date, text_segments, title_sort, And, Equals, Not, Or, Range, Words, NOTHING,
                word_plan)
 
@@ -731,6 +731,12 @@ class EmbeddedBackend(Backend):
         return " AND ".join(sql) or "1", args
 
     def search(self, q: Query) -> Results:
+        res = self._search(q)
+        with self._lock:
+            res.index_lag = index_lag(self, self._store, self.indexed_seq())
+        return res
+
+    def _search(self, q: Query) -> Results:
         q = q.checked()
         plan = plan_query(q.text)
         sort = q.effective_sort

@@ -625,14 +625,15 @@ class SolrBackend(Backend):
     def indexed_seq(self) -> int:
         """The store sequence the index has caught up to. Kept in the store (when given one); if the index
         turns out empty while the store has live records up to that sequence (a new or wiped core), 0."""
-        if self.store is None:
-            return self._seq
-        seq = int(self.store.meta(self._meta_key, "0") or 0)
-        if seq > 0 and self.store.db.execute(
+        seq = self._recorded_seq()
+        if self.store is not None and seq > 0 and self.store.db.execute(
                 "SELECT 1 FROM records WHERE deleted=0 AND seq<=? LIMIT 1", (seq,)).fetchone() \
                 and self.count() == 0:
             return 0
         return seq
+
+    def _recorded_seq(self) -> int:
+        return self._seq if self.store is None else int(self.store.meta(self._meta_key, "0") or 0)
 
     def set_indexed_seq(self, seq: int) -> None:
         if self.store is None:
@@ -653,6 +654,15 @@ class SolrBackend(Backend):
         return int(self._request("get", "select", {"q": "", "rows": 0})["response"]["numFound"])
 
     def search(self, q: Query) -> Results:
+        res = self._search(q)
+        if self.store is not None:
+            # the sequence the store records costs no request to Solr; only an empty answer asks Solr whether
+            # the core itself is empty (a new one under the same address: a SolrCloud started anew)
+            seq = self.indexed_seq() if res.total == 0 else self._recorded_seq()
+            res.index_lag = index_lag(self, self.store, seq)
+        return res
+
+    def _search(self, q: Query) -> Results:
         q = q.checked()
         plan = plan_query(q.text)
         sort = q.effective_sort
