@@ -69,6 +69,8 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _Loader.construct_sequence)
+# dates stay text (`from: 2020-01-01`), so that a day that does not exist is a problem to report, not a crash
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -366,7 +368,7 @@ def _source_problems(data: dict, i: int, src: dict) -> list[tuple[int, str]]:
     for url in (src.get("jsonld_contexts") or {}) if isinstance(src.get("jsonld_contexts"), dict) else ():
         if not re.match(r"https?://", str(url)):
             out.append((_line(data, where + ["jsonld_contexts", url]),
-                        f"sources[{i}].jsonld_contexts: {url!r} is not a context URL (give http(s)://...: a local file)"))
+                        f"sources[{i}].jsonld_contexts: {url!r} is not a URL (map each remote context's http:// or https:// URL to a local file)"))
     return out
 
 

@@ -276,3 +276,10 @@ def test_jsonld_contexts_lets_a_remote_context_be_harvested_offline(tmp_path):
     assert {"en": "Bee population 2000 in Greece"} in titles
     (tmp_path / "context.jsonld").unlink()
     assert "jsonld_contexts: context.jsonld (the local copy of" in config.load(p).warnings[0]
+
+
+def test_an_unquoted_date_is_text_and_a_day_that_does_not_exist_is_reported(tmp_path):
+    cfg = config.load(write(tmp_path, GOOD.replace("    set: pops\n", "    set: pops\n    from: 2020-01-31\n")))
+    assert cfg.source("ke-moe")["from"] == "2020-01-31"
+    p, probs = problems_of(tmp_path, GOOD.replace("    set: pops\n", "    set: pops\n    from: 2020-13-01\n"))
+    assert probs == [f"{p}:11: sources[0].from: '2020-13-01' is not a real date (YYYY-MM-DD)"]
