@@ -646,3 +646,40 @@ def test_search_backend_down_is_a_page_not_a_crash(tmp_path):
         assert "momentanément indisponible" in css(doc, ".notice.error")[0].text
         r, doc = page(srv, "/record/ke:portal:1", lang="en")     # the store still answers
         assert r.status_code == 200 and css(doc, "h1")[0].text == TZ_RECORDS[0]["title"]["en"]
+
+
+# ----------------------------------------------------------------------------------------------- API docs
+
+SWAGGER_UI = ROOT / "harvester" / "node" / "static" / "swagger-ui"
+
+
+def test_api_docs_reference_no_other_host(site):
+    """/docs names only this node: Swagger UI's script, style and icon are the node's own copy, the spec is
+    /openapi.json, and no validator badge is fetched from swagger.io."""
+    r, doc = page(site, "/docs")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    refs = [el.get(attr) for attr in ("src", "href") for el in doc.xpath(f"//*[@{attr}]")]
+    assert len(refs) == 3 and all(ref.startswith("/static/swagger-ui/") for ref in refs), refs
+    inline = " ".join(s.text or "" for s in doc.xpath("//script[not(@src)]"))
+    assert "'/openapi.json'" in inline and '"validatorUrl": null' in inline
+    assert not re.search(r"https?:|//[a-z]", inline)
+    types = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css", "favicon-32x32.png": "image/png"}
+    for ref in refs:
+        asset = requests.get(site.url + ref)
+        name = ref.split("?")[0].rsplit("/", 1)[1]
+        assert asset.status_code == 200 and asset.headers["content-type"].startswith(types[name])
+        assert asset.content == (SWAGGER_UI / name).read_bytes() and "immutable" in asset.headers["cache-control"]
+    assert requests.get(site.url + "/redoc").status_code == 404        # ReDoc would load from a CDN
+    assert (SWAGGER_UI / "LICENSE").read_text().lstrip().startswith("Apache License")
+
+
+def test_browser_shows_the_api_docs_from_the_node_alone(site, browser):
+    browser.go(site.url + "/docs")
+    browser.loaded("/docs")
+    browser.wait(lambda: "/api/search" in browser.js(
+        "return Array.from(document.querySelectorAll('.opblock-summary-path')).map(e => e.textContent).join(' ')"),
+        what="the operations of the API")
+    loaded = browser.js("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert {u.split("?")[0].rsplit("/", 1)[1] for u in loaded} >= {"swagger-ui-bundle.js", "swagger-ui.css",
+                                                                  "openapi.json"}
+    assert all(u.startswith(site.url + "/") for u in loaded), loaded

@@ -190,7 +190,9 @@ def require_admin(state: NodeState, request: Request) -> None:
 
 def create_app(cfg) -> FastAPI:
     state = NodeState(cfg)
-    app = FastAPI(title=f"POPs clearing-house node {cfg.node['id']}", version=__version__, description=API_DESCRIPTION)
+    # /docs is served below from the node's own copy of Swagger UI (FastAPI's loads it from a CDN)
+    app = FastAPI(title=f"POPs clearing-house node {cfg.node['id']}", version=__version__, description=API_DESCRIPTION,
+                  docs_url=None, redoc_url=None)
     app.state.node = state
 
     def admin_only(request: Request, _token=Depends(_bearer)) -> None:
@@ -338,6 +340,19 @@ def create_app(cfg) -> FastAPI:
                 raise
             continue
         app.include_router(mod.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request):
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        from .web import static_url
+        root = request.scope.get("root_path", "") or ""
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - API",
+            swagger_js_url=static_url("swagger-ui/swagger-ui-bundle.js", root),
+            swagger_css_url=static_url("swagger-ui/swagger-ui.css", root),
+            swagger_favicon_url=static_url("swagger-ui/favicon-32x32.png", root),
+            swagger_ui_parameters={"validatorUrl": None})     # no badge fetched from swagger.io
 
     def openapi() -> dict:
         if app.openapi_schema is None:

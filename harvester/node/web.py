@@ -160,7 +160,11 @@ def environment() -> jinja2.Environment:
                               trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
 
-STATIC_FILES = {"web.css": "text/css; charset=utf-8", "web.js": "text/javascript; charset=utf-8"}
+STATIC_FILES = {"web.css": "text/css; charset=utf-8", "web.js": "text/javascript; charset=utf-8",
+                # Swagger UI for /docs, vendored (static/swagger-ui/README.md): no CDN, an offline node too
+                "swagger-ui/swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+                "swagger-ui/swagger-ui.css": "text/css; charset=utf-8",
+                "swagger-ui/favicon-32x32.png": "image/png"}
 
 
 @lru_cache(maxsize=None)
@@ -174,7 +178,7 @@ def static_url(name: str, root: str = "") -> str:
     return f"{root}/static/{name}?v={_static(name)[1]}"
 
 
-@router.get("/static/{name}")
+@router.get("/static/{name:path}")
 def static_file(name: str, request: Request):
     if name not in STATIC_FILES:
         return Response("not found", status_code=404, media_type="text/plain")
