@@ -23,7 +23,7 @@ class MapContext:
     source: str                                 # the source's id
     defaults: dict = field(default_factory=dict)
     url: str = ""
-    now: str = field(default_factory=utcnow)
+    now: str = field(default_factory=lambda: utcnow())   # looked up when made, so a test can pin the clock
 
 
 def _apply_defaults(rec: dict, defaults: dict) -> None:

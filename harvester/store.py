@@ -124,15 +124,24 @@ class BatchResult:
     failed: int = 0
 
 
-def record_hash(record: dict) -> str:
+def record_hash(record: dict, with_datestamp: bool = True) -> str:
     """What makes two versions different: the mapped record, but not when it was harvested nor the path it
     came by (the same record reaching a node by two paths is one record, not a change). A payload change
-    that maps to the same record is not a change either."""
-    body = {k: v for k, v in record.items() if k not in ("harvested", "path")}
+    that maps to the same record is not a change either. Without `with_datestamp` the datestamp is left out
+    too (see _item_hash)."""
+    skip = ("harvested", "path") if with_datestamp else ("harvested", "path", "datestamp")
+    body = {k: v for k, v in record.items() if k not in skip}
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 NATIVE_FORMAT = "pops"
+
+
+def _item_hash(it: "Item") -> str:
+    """A crosswalked record whose source gives no datestamp (files, DCAT) is dated by its own dates or, lacking
+    them, by when it was harvested: that datestamp is not a change, so an unchanged record keeps the
+    datestamp it was first stored with and a second harvest writes nothing."""
+    return record_hash(it.record, with_datestamp=it.datestamp is not None or it.format == NATIVE_FORMAT)
 
 
 def _native_wins(stored_format: str | None, new_format: str) -> bool:
@@ -210,7 +219,7 @@ class Store:
                     db.execute("DELETE FROM pending_deletes WHERE source=? AND identifier=?", (it.source, it.identifier))
                     continue
                 rec = it.record
-                h = record_hash(rec)
+                h = _item_hash(it)
                 row = db.execute("SELECT hash, deleted, format, source, json_array_length(record, '$.path') AS hops "
                                  "FROM records WHERE id=?", (rec["id"],)).fetchone()
                 shorter = row is not None and len(rec.get("path", ())) < (row["hops"] or 0)

@@ -1,6 +1,7 @@
 """Harvest runs over local sources: static repositories and XML folders, incremental, safe deletion,
 per-record diagnostics, locks and the CLI."""
 import json
+import shutil
 import textwrap
 
 import pytest
@@ -10,6 +11,7 @@ from cli import main
 
 from harvester.store import Store
 
+from .conftest import CORPUS, need
 from .test_xmlsafe import XXE
 
 DC = "http://purl.org/dc/elements/1.1/"
@@ -203,3 +205,29 @@ def test_records_from_local_files_do_not_show_the_node_s_paths(sample_node):
     assert set(urls) >= {"ke-moe", "ke-data", "ke-geo"}
     assert all(u is None or u.startswith(("http://", "https://")) for u in urls.values()), urls
     assert not any(str(sample_node.cfg.path.parent) in json.dumps(u) for u in urls.values())
+
+
+# ---------------------------------------------------------------- a second harvest changes nothing
+
+def test_a_second_harvest_of_an_unchanged_dcat_catalogue_writes_nothing(node, monkeypatch):
+    """ckanext-dcat's catalog.rdf gives its datasets several blank-node distributions (their order followed
+    the blank nodes' random ids) and dataset_deri.ttl a dataset without a date (dated by the harvest time):
+    both used to be rewritten, with a new datestamp, on every run."""
+    (node / "dcat").mkdir()
+    for name in ("catalog.rdf", "dataset_deri.ttl"):
+        shutil.copy(need(CORPUS / "dcat" / "ckanext-dcat" / name), node / "dcat" / name)
+    cfg = node / "node_config.yaml"
+    cfg.write_text(cfg.read_text() + "  - {id: cat, type: rdf, path: dcat, format: dcat}\n")
+    monkeypatch.setattr("harvester.mapping.utcnow", lambda: "2025-03-01T00:00:00Z")
+    first = reports(harvest(node, "cat"))["cat"]
+    assert first["stored"] == first["seen"] >= 3 and first["failed"] == 0
+    query = "SELECT id, datestamp, changed, seq, record FROM records WHERE source='cat' ORDER BY id"
+    with Store(node / "node.sqlite") as s:
+        before = [tuple(r) for r in s.db.execute(query)]
+    assert any(len(json.loads(r[4]).get("links", [])) >= 3 for r in before)
+    for day in range(2, 6):   # a new parse (new blank node ids) each day
+        monkeypatch.setattr("harvester.mapping.utcnow", lambda: f"2025-03-0{day}T00:00:00Z")
+        rep = reports(harvest(node, "cat"))["cat"]
+        assert (rep["stored"], rep["unchanged"]) == (0, first["stored"]), rep
+    with Store(node / "node.sqlite") as s:
+        assert [tuple(r) for r in s.db.execute(query)] == before

@@ -169,6 +169,28 @@ def parse_graph(data: bytes, where: str, fmt: str | None = None, contexts: dict 
     return graph
 
 
+# ---------------------------------------------------------------- a stable order
+
+def _content_key(graph: Graph, value, depth: int = 2) -> tuple:
+    """A sort key made of what a value says, never of a blank node's id (a new random one on every parse):
+    sorted by it, the values of a multi-valued field come out in the same order on every run, so an unchanged
+    record maps to the same record and is not written again."""
+    if isinstance(value, Literal):
+        return (0, str(value), value.language or "", str(value.datatype or ""))
+    if isinstance(value, URIRef) or depth == 0:
+        return (1, str(value) if isinstance(value, URIRef) else "")
+    return (2, tuple(sorted((str(p), _content_key(graph, o, depth - 1)) for p, o in graph.predicate_objects(value))))
+
+
+def _ordered(graph: Graph, values) -> list:
+    return sorted(values, key=lambda v: _content_key(graph, v))
+
+
+def _objects(graph: Graph, node, pred) -> list:
+    """The objects of (node, pred), in a stable order (see _content_key)."""
+    return _ordered(graph, graph.objects(node, pred))
+
+
 # ---------------------------------------------------------------- splitting
 
 def _is_page(graph: Graph, node) -> bool:
@@ -187,18 +209,18 @@ def record_nodes(graph: Graph) -> list:
                 continue
             if any(True for _ in graph.objects(node, DCTERMS.title)) or any(True for _ in graph.objects(node, DC.title)):
                 found[node] = rdf_type
-    return sorted(found, key=lambda n: (isinstance(n, BNode), str(n)))
+    return sorted(found, key=lambda n: (isinstance(n, BNode), _content_key(graph, n)))
 
 
 def node_identifier(graph: Graph, node, where: str) -> str:
     if isinstance(node, URIRef):
         return str(node)
     for pred in (DCTERMS.identifier, DC.identifier, ADMS.identifier):
-        for value in graph.objects(node, pred):
+        for value in _objects(graph, node, pred):
             text = clean(value) if isinstance(value, (Literal, URIRef)) else clean(_label(graph, value) or "")
             if text:
                 return text
-    titles = sorted(str(t) for t in graph.objects(node, DCTERMS.title))
+    titles = sorted(str(t) for t in _objects(graph, node, DCTERMS.title))
     digest = hashlib.sha1("\n".join(titles).encode("utf-8")).hexdigest()[:16]
     return f"{where}#{digest}"
 
@@ -243,7 +265,7 @@ def _label(graph: Graph, value, prefer: str = "und") -> str | None:
     if isinstance(value, Literal):
         return clean(value) or None
     for pred in _NAME_PREDICATES:
-        lit = _pick([o for o in graph.objects(value, pred) if isinstance(o, Literal) and clean(o)], prefer)
+        lit = _pick([o for o in _objects(graph, value, pred) if isinstance(o, Literal) and clean(o)], prefer)
         if lit is not None:
             return clean(lit)
     return None
@@ -256,14 +278,14 @@ def _value_text(graph: Graph, value, prefer: str = "und") -> str | None:
         return label
     if isinstance(value, URIRef):
         return str(value)
-    for v in graph.objects(value, RDF.value):
+    for v in _objects(graph, value, RDF.value):
         return clean(v) or None
     return None
 
 
 def _format(graph: Graph, dist) -> str | None:
     for pred in (DCAT.mediaType, DCTERMS.format, DC.format):
-        for value in graph.objects(dist, pred):
+        for value in _objects(graph, dist, pred):
             if isinstance(value, Literal):
                 text = clean(value)
             elif isinstance(value, URIRef) and not list(graph.predicate_objects(value)):
@@ -271,7 +293,7 @@ def _format(graph: Graph, dist) -> str | None:
                 text = "/".join(path.split("/")[-2:]) if "media-types" in path or "/media/" in path \
                     else path.rsplit("/", 1)[-1]
             else:
-                text = next((clean(v) for v in graph.objects(value, RDF.value)), None) or _label(graph, value)
+                text = next((clean(v) for v in _objects(graph, value, RDF.value)), None) or _label(graph, value)
                 if not text and isinstance(value, URIRef):
                     text = str(value).rstrip("/").rsplit("/", 1)[-1]
             if text:
@@ -281,7 +303,7 @@ def _format(graph: Graph, dist) -> str | None:
 
 def _urls(graph: Graph, node, pred) -> list[str]:
     out = []
-    for value in graph.objects(node, pred):
+    for value in _objects(graph, node, pred):
         u = url(str(value)) if isinstance(value, (URIRef, Literal)) else None
         if u and u not in out:
             out.append(u)
@@ -300,63 +322,63 @@ def extract(raw: RawRecord) -> dict:
     p = Partial(f"DCAT resource {raw.identifier or node}")
 
     for pred in (DCTERMS.language, DC.language):
-        for value in graph.objects(node, pred):
+        for value in _objects(graph, node, pred):
             text = _value_text(graph, value) if not isinstance(value, URIRef) else str(value)
             if text:
                 p.language(text)
     prefer = p.default_lang()
 
-    titles = [o for o in graph.objects(node, DCTERMS.title) if isinstance(o, Literal)]
-    titles += [o for o in graph.objects(node, DC.title) if isinstance(o, Literal)]
+    titles = [o for o in _objects(graph, node, DCTERMS.title) if isinstance(o, Literal)]
+    titles += [o for o in _objects(graph, node, DC.title) if isinstance(o, Literal)]
     if not titles:       # a service or document named only by a label
         for pred in (RDFS.label, SKOS.prefLabel, FOAF.name, SCHEMA.name):
-            titles += [o for o in graph.objects(node, pred) if isinstance(o, Literal)]
+            titles += [o for o in _objects(graph, node, pred) if isinstance(o, Literal)]
     for lit in sorted(titles, key=lambda l: (l.language or "", str(l))):
         p.title(str(lit), _literal_lang(lit))
     for pred in (DCTERMS.description, DC.description, DCTERMS.abstract):
-        for lit in sorted((o for o in graph.objects(node, pred) if isinstance(o, Literal)), key=str):
+        for lit in sorted((o for o in _objects(graph, node, pred) if isinstance(o, Literal)), key=str):
             p.description(str(lit), _literal_lang(lit))
     for pred in (DCAT.keyword, DC.subject):
-        for lit in sorted((o for o in graph.objects(node, pred) if isinstance(o, Literal)), key=str):
+        for lit in sorted((o for o in _objects(graph, node, pred) if isinstance(o, Literal)), key=str):
             p.keyword(str(lit), _literal_lang(lit))
     for pred in (DCAT.theme, DCTERMS.subject):
-        for value in graph.objects(node, pred):
+        for value in _objects(graph, node, pred):
             labels = [value] if isinstance(value, Literal) else \
-                [o for o in graph.objects(value, SKOS.prefLabel) if isinstance(o, Literal)]
+                [o for o in _objects(graph, value, SKOS.prefLabel) if isinstance(o, Literal)]
             for lit in labels:
                 p.keyword(str(lit), _literal_lang(lit))
 
     for pred, kind in ((DCTERMS.issued, "issued"), (DCTERMS.created, "created"), (DCTERMS.modified, "modified")):
-        for value in sorted(graph.objects(node, pred), key=str):
+        for value in _objects(graph, node, pred):
             if isinstance(value, Literal):
                 p.date(kind, str(value))
-    for catalog_record in graph.subjects(FOAF.primaryTopic, node):
-        for value in graph.objects(catalog_record, DCTERMS.modified):
+    for catalog_record in _ordered(graph, graph.subjects(FOAF.primaryTopic, node)):
+        for value in _objects(graph, catalog_record, DCTERMS.modified):
             p.set_datestamp(str(value))
     for pred in (DCTERMS.modified, DCTERMS.issued):
-        for value in graph.objects(node, pred):
+        for value in _objects(graph, node, pred):
             p.set_datestamp(str(value))
 
-    for value in graph.objects(node, DCTERMS.publisher):
+    for value in _objects(graph, node, DCTERMS.publisher):
         p.set_publisher(_label(graph, value, prefer) or "")
-    for value in graph.objects(node, DCTERMS.creator):
+    for value in _objects(graph, node, DCTERMS.creator):
         name = _label(graph, value, prefer)
         if name:
             p.creator(name)
 
-    for value in graph.objects(node, DCTERMS.type):
+    for value in _objects(graph, node, DCTERMS.type):
         text = _value_text(graph, value, "en")
         if text:
             p.type_hints.append(text)
 
-    for value in graph.objects(node, DCTERMS.spatial):
+    for value in _objects(graph, node, DCTERMS.spatial):
         if isinstance(value, Literal):
             code = country(str(value))
         else:
             code = country(str(value)) if isinstance(value, URIRef) else None
             label = None if code else _label(graph, value, prefer)
             code = code or (country_name(label) if label else None)
-            for notation in ([] if code else graph.objects(value, SKOS.notation)):
+            for notation in ([] if code else _objects(graph, value, SKOS.notation)):
                 code = code or country(str(notation))
         if code:
             p.country(code)
@@ -375,14 +397,14 @@ def extract(raw: RawRecord) -> dict:
     for u in _urls(graph, node, DCAT.endpointDescription):
         p.link(u, "related")
     dist_rights = []
-    for dist in sorted(graph.objects(node, DCAT.distribution), key=str):
-        title_lit = _pick([o for o in graph.objects(dist, DCTERMS.title) if isinstance(o, Literal)], prefer)
+    for dist in _objects(graph, node, DCAT.distribution):
+        title_lit = _pick([o for o in _objects(graph, dist, DCTERMS.title) if isinstance(o, Literal)], prefer)
         title = clean(title_lit) if title_lit is not None else None
         fmt = _format(graph, dist)
         downloads = _urls(graph, dist, DCAT.downloadURL)
         for u in downloads:
             p.link(u, "file", fmt, title)
-        services = [u for svc in graph.objects(dist, DCAT.accessService) for u in _urls(graph, svc, DCAT.endpointURL)]
+        services = [u for svc in _objects(graph, dist, DCAT.accessService) for u in _urls(graph, svc, DCAT.endpointURL)]
         for u in _urls(graph, dist, DCAT.accessURL):
             if u in downloads:
                 continue
@@ -396,13 +418,13 @@ def extract(raw: RawRecord) -> dict:
         for u in services:
             p.link(u, "service", fmt, title)
         for pred in (DCTERMS.license, DCTERMS.rights):
-            for value in graph.objects(dist, pred):
+            for value in _objects(graph, dist, pred):
                 text = _value_text(graph, value, prefer)
                 if text and text not in dist_rights:
                     dist_rights.append(text)
 
     for pred in (DCTERMS.license, DCTERMS.rights, DCTERMS.accessRights, DC.rights):
-        for value in sorted(graph.objects(node, pred), key=str):
+        for value in _objects(graph, node, pred):
             text = _value_text(graph, value, prefer)
             if text:
                 p.right(text)
