@@ -586,7 +586,8 @@ def _print_federated(out: dict, lang, as_json: bool) -> None:
 @click.argument("query", required=False, default="")
 @click.option("--filter", "-f", "filters", multiple=True, metavar="FIELD:VALUE",
               help="Keep records whose FIELD holds VALUE (repeatable; OR within a field, AND across fields). Fields: "
-                   "type, chemicals, countries, regions, languages, year, source, origin_node, assistance_kind, assistance_status.")
+                   "type, chemicals, countries, regions, languages, year, source (this node's source id), origin_node, "
+                   "origin_source, assistance_kind, assistance_status.")
 @click.option("--facets", is_flag=True, help="Count the results by each facet field.")
 @click.option("--lang", metavar="L", help="The language of the query and of the titles shown (ar, zh, en, fr, ru, es).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest", "title", "recent"]), default="relevance", show_default=True)

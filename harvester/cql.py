@@ -44,8 +44,9 @@ publisher, the assistance provider and texts); ``cql.allRecords``: every record.
 (document type id or its name in a UN language), ``dc.language`` (code or name), ``pops.chemical`` (id,
 name, synonym or CAS number in any of the six languages; a term naming several, ``PCDD/PCDF``, stands for
 each), ``pops.country`` (ISO code or name),
-``pops.region``, ``pops.source``, ``pops.node`` (the origin node), ``pops.assistance`` (an assistance kind or
-status), ``dc.identifier``/``rec.identifier`` (the record id). Ordered indexes (also ``< > <= >=`` and
+``pops.region``, ``pops.source`` (the source of this node a record came in by, as the OAI-PMH sets
+``source:<id>``), ``pops.originSource`` (the source's id at the origin node), ``pops.node`` (the origin
+node), ``pops.assistance`` (an assistance kind or status), ``dc.identifier``/``rec.identifier`` (the record id). Ordered indexes (also ``< > <= >=`` and
 ``within "LOW HIGH"``): ``pops.year``; the dates ``dc.date`` (date of issue), ``rec.lastModificationDate``
 (datestamp) and ``pops.harvested`` (when this node stored it), a date standing for its whole period
 (``dc.date = 2019`` is any day of 2019). An index without its context set (``title``) is looked up in dc,
@@ -401,7 +402,8 @@ INDEXES: dict[tuple[str, str], IndexDef] = {
     ("pops", "country"): IndexDef("equals", "countries", "Country (ISO 3166-1 code or name)"),
     ("pops", "region"): IndexDef("equals", "regions", "UN regional group (id or name)"),
     ("pops", "year"): IndexDef("year", "year", "Year", sort=("oldest", "newest")),
-    ("pops", "source"): IndexDef("equals", "source", "Source id"),
+    ("pops", "source"): IndexDef("equals", "source", "Source id on this node (as in its OAI-PMH sets source:<id>)"),
+    ("pops", "originsource"): IndexDef("equals", "origin_source", "Source id at the origin node"),
     ("pops", "node"): IndexDef("equals", "origin_node", "Origin node id"),
     ("pops", "assistance"): IndexDef("assistance", title="Assistance kind or status"),
     ("pops", "harvested"): IndexDef("date", "harvested", "When this node stored the record",
@@ -410,7 +412,7 @@ INDEXES: dict[tuple[str, str], IndexDef] = {
 """(context set, index name in lower case) -> what it searches."""
 
 INDEX_NAMES = {("cql", "serverchoice"): "serverChoice", ("cql", "allrecords"): "allRecords",
-               ("rec", "lastmodificationdate"): "lastModificationDate"}
+               ("rec", "lastmodificationdate"): "lastModificationDate", ("pops", "originsource"): "originSource"}
 """Index names as the specifications spell them, where not all lower case."""
 
 _TEXT_MATCH = {"=": "phrase", "adj": "phrase", "all": "all", "any": "any"}

@@ -227,3 +227,38 @@ def test_records_reaching_a_node_by_two_paths_do_not_churn(nodes):
     harvest(g.path)
     again = harvest(g.path)
     assert again["from-ke"].stored == again["from-tz"].stored == 0
+
+
+def test_source_is_the_id_the_operator_gave_the_peer(nodes):
+    """G's records from B came in by G's source `from-tz`; at their origin they were `tz-docs`. Search
+    (API and CLI), SRU pops.source and the OAI-PMH set source:<id> all mean G's own id; origin_source (SRU
+    pops.originSource) the origin's."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    from .nodeserver import write_records
+    _a, _b, g = nodes
+    harvest(g.path)
+    write_records(g.path, [])                       # the index caught up with what the harvest stored
+
+    def api(*filters, **params):
+        return requests.get(f"{g.url}/api/search", params={"filter": list(filters), "limit": 100, **params},
+                            timeout=10).json()
+    assert api("source:from-tz")["total"] == 8 and api("source:tz-docs")["total"] == 0
+    hits = api("origin_source:tz-docs")["results"]
+    assert len(hits) == 8 and {(h["source"], h["origin_source"]) for h in hits} == {("from-tz", "tz-docs")}
+    facets = api(facets="true")["facets"]
+    assert facets["source"] == {"from-ke": 33, "from-tz": 8}
+    assert facets["origin_source"] == {"ke-moe": 33, "tz-docs": 8}
+    cli = CliRunner().invoke(main, ["--config", str(g.path), "search", "-f", "source:from-tz", "--json"])
+    assert cli.exit_code == 0 and json.loads(cli.output)["total"] == 8
+
+    def sru_count(query: str) -> int:
+        root = etree.fromstring(requests.get(f"{g.url}/sru", params={"query": query}, timeout=10).content)
+        return int(root.findtext(".//{*}numberOfRecords"))
+    assert sru_count("pops.source = from-tz") == 8 and sru_count("pops.originSource = tz-docs") == 8
+    assert sru_count("pops.source = tz-docs") == 0
+    listed = etree.fromstring(requests.get(f"{g.url}/oai", params={
+        "verb": "ListIdentifiers", "metadataPrefix": "pops", "set": "source:from-tz"}, timeout=10).content)
+    assert listed.find(f".//{OAI}resumptionToken").get("completeListSize") == "8"   # pages of 7 here

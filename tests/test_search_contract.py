@@ -14,7 +14,7 @@ import unicodedata
 
 import pytest
 
-from harvester.index import (FACET_FIELDS, MAX_LIMIT, Hit, Query, Results, catch_up, decode_cursor, encode_cursor,
+from harvester.index import (FACET_FIELDS, MAX_LIMIT, Equals, Hit, Query, Results, catch_up, decode_cursor, encode_cursor,
                              index_status, plan_query, query_chemicals, rebuild, title_sort, to_document)
 from harvester import config
 from harvester.index import open_backend
@@ -93,6 +93,8 @@ FACETS_ALL = {
              "2022": 1},
     "source": {"moe": 4, "bad": 1, "eccc": 1, "eeaa": 1, "env": 1, "epa": 1, "gef": 1, "mee": 1, "mnr": 1,
                "sem": 1, "vpo": 1},
+    "origin_source": {"moe": 4, "bad": 1, "eccc": 1, "eeaa": 1, "env": 1, "epa": 1, "gef": 1, "mee": 1, "mnr": 1,
+                      "sem": 1, "vpo": 1},     # records given without SOURCE_KEY came in by their origin's source
     "origin_node": {"ke": 3, "br": 1, "ca": 1, "cn": 1, "eg": 1, "gef": 1, "gh": 1, "jp": 1, "mx": 1, "ru": 1,
                     "sn": 1, "tz": 1},
     "assistance_kind": {"technical": 2, "financial": 1},
@@ -185,6 +187,28 @@ def test_catch_up_follows_the_store(backend, tmp_path):
         assert rebuild(backend, store) == len(CORPUS)        # every record again (the tombstone too)
         assert backend.count() == len(CORPUS) - 1
         assert backend.indexed_seq() == store.max_seq()
+
+
+def test_source_is_the_nodes_own_and_origin_source_the_origins(backend, tmp_path):
+    """Records that came in by this node's source "tz-node" (a peer's OAI-PMH) keep their origin's source
+    ids (moe, env) as origin_source; `source` is the operator's id, for filters, facets, boolean queries
+    and hits alike, and get() answers the record as stored."""
+    with Store(tmp_path / "store.sqlite") as store:
+        store.apply_batch([Item("tz-node", r["origin"]["identifier"], r) for r in (A, B)]
+                          + [Item("epa", C["origin"]["identifier"], C)])
+        assert catch_up(backend, store) == 3
+    assert found(backend, "", filters={"source": ["tz-node"]}) == {A["id"], B["id"]}
+    assert found(backend, "", filters={"source": ["moe"]}) == set()
+    assert found(backend, "", filters={"origin_source": ["moe", "epa"]}) == {A["id"], C["id"]}
+    assert found(backend, "", where=Equals("source", ("epa",))) == {C["id"]}
+    assert found(backend, "", where=Equals("origin_source", ("env",))) == {B["id"]}
+    res = backend.search(Query("", facets=["source", "origin_source"], sort="title", limit=MAX_LIMIT))
+    assert res.facets == {"source": {"tz-node": 2, "epa": 1}, "origin_source": {"env": 1, "epa": 1, "moe": 1}}
+    assert {h.id: (h.source, h.origin_source) for h in res.hits} == {
+        A["id"]: ("tz-node", "moe"), B["id"]: ("tz-node", "env"), C["id"]: ("epa", "epa")}
+    assert backend.get(A["id"]) == A and backend.get(C["id"]) == C
+    text = backend.search(Query("PCB", filters={"source": ["tz-node"]}, limit=MAX_LIMIT))
+    assert {h.id for h in text.hits} == {A["id"], B["id"]}
 
 
 # ----------------------------------------------------------------------------------------------- matching
@@ -533,11 +557,12 @@ def test_result_json_shape(corpus):
     assert out["facets"] == {"countries": {"KE": 1}}
     [r] = out["results"]
     assert set(r) == {"id", "identifier", "title", "description", "links", "chemicals", "countries", "regions",
-                      "languages", "type", "year", "origin_node", "source", "path", "score", "why"}
+                      "languages", "type", "year", "origin_node", "source", "origin_source", "path", "score", "why"}
     assert r["id"] == A["id"] and r["identifier"] == "pcb-inventory" and r["title"] == A["title"]
     assert r["description"] == A["description"]["en"]
     assert r["links"] == A["links"] and r["chemicals"] == ["pcb"] and r["countries"] == ["KE"]
-    assert (r["type"], r["year"], r["origin_node"], r["source"], r["path"]) == ("national_report", 2019, "ke", "moe", ["ke"])
+    assert (r["type"], r["year"], r["origin_node"], r["source"], r["origin_source"], r["path"]) == \
+        ("national_report", 2019, "ke", "moe", "moe", ["ke"])
     assert r["score"] > 0
     assert set(r["why"]) == {"highlights", "chemicals"} and r["why"]["chemicals"] == ["pcb"]
     assert isinstance(res.hits[0], Hit)

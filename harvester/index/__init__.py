@@ -81,8 +81,17 @@ from functools import lru_cache
 from typing import Any, Callable
 
 FACET_FIELDS = ("type", "chemicals", "countries", "regions", "languages", "year", "source", "origin_node",
-                "assistance_kind", "assistance_status")
-"""The fields that can be filtered on and counted (facets). Values are strings (years too)."""
+                "origin_source", "assistance_kind", "assistance_status")
+"""The fields that can be filtered on and counted (facets). Values are strings (years too). ``source`` is the
+source of this node the record came in by (its id in this node's config); ``origin_node`` and
+``origin_source`` are where the record was made (``origin.node``, ``origin.source``: the source's id on
+that node)."""
+
+SOURCE_KEY = "_source"
+"""The key :func:`catch_up` adds to each record it gives a backend: the store's source of the record (this
+node's source id), which the ``source`` field holds. Not part of the record: :func:`stored_record` takes it
+out again, so ``get()`` answers the record as stored. A record given without it is taken to have come in by
+its origin's source id."""
 
 SORTS = ("relevance", "newest", "oldest", "title", "recent")
 TEXT_FIELDS = ("title", "description", "keywords", "other")
@@ -203,6 +212,7 @@ class Hit:
     year: int | None = None
     origin_node: str | None = None
     source: str | None = None
+    origin_source: str | None = None
     path: list[str] = field(default_factory=list)
     score: float = 0.0
     why: dict = field(default_factory=lambda: {"highlights": {}, "chemicals": []})
@@ -345,7 +355,7 @@ def catch_up(backend: Backend, store, batch_size: int = 500, commit_every: int =
             if row["deleted"] or not row["record"]:
                 gone.append(row["id"])
             else:
-                live.append(json.loads(row["record"]))
+                live.append({**json.loads(row["record"]), SOURCE_KEY: row["source"]})
         if live:
             backend.upsert(live)
         if gone:
@@ -455,6 +465,19 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def node_source(record: dict) -> str | None:
+    """The source of this node a record given to a backend came in by (:data:`SOURCE_KEY`), else its
+    origin's source id."""
+    return record.get(SOURCE_KEY) or (record.get("origin") or {}).get("source")
+
+
+def stored_record(record: dict) -> dict:
+    """A record as a backend holds it, without :data:`SOURCE_KEY`: the record as stored."""
+    if SOURCE_KEY not in record:
+        return record
+    return {k: v for k, v in record.items() if k != SOURCE_KEY}
+
+
 def facet_values(record: dict) -> dict[str, list[str]]:
     """The record's values for each field of FACET_FIELDS, as strings (missing fields: [])."""
     origin = record.get("origin") or {}
@@ -467,8 +490,9 @@ def facet_values(record: dict) -> dict[str, list[str]]:
         "regions": _as_list(record.get("regions")),
         "languages": _as_list(record.get("languages")),
         "year": [str(year)] if year is not None else [],
-        "source": _as_list(origin.get("source")),
+        "source": _as_list(node_source(record)),
         "origin_node": _as_list(origin.get("node")),
+        "origin_source": _as_list(origin.get("source")),
         "assistance_kind": _as_list(assistance.get("kind")),
         "assistance_status": _as_list(assistance.get("status")),
     }
@@ -576,7 +600,8 @@ def to_document(record: dict) -> dict:
     ``origin_identifier``, ``origin_format``, ``path``, ``articles``, ``eligible_countries``,
     ``eligible_regions``, ``deadline``, ``datestamp``, ``harvested``, ``issued`` (ISO datetimes),
     ``sort_dt`` (what newest/oldest sort on), ``recent_dt`` (what recent sorts on), ``title_sort``,
-    ``title_display``, ``completeness``, ``missing``, ``dedup_key`` and ``record_json`` (the whole record, for get()). Empty values are left out."""
+    ``title_display``, ``completeness``, ``missing``, ``dedup_key`` and ``record_json`` (the whole record, with its
+    :data:`SOURCE_KEY` when given one, for get() and hits). Empty values are left out."""
     if not isinstance(record, dict) or not isinstance(record.get("id"), str) or not record["id"]:
         raise ValueError("a record to index needs a string id")
     origin = record.get("origin") or {}
@@ -586,7 +611,8 @@ def to_document(record: dict) -> dict:
     doc: dict[str, Any] = {
         "id": record["id"],
         "origin_node": origin.get("node"),
-        "source": origin.get("source"),
+        "source": node_source(record),
+        "origin_source": origin.get("source"),
         "origin_identifier": origin.get("identifier"),
         "origin_format": origin.get("format"),
         "path": _as_list(record.get("path")),
@@ -1101,7 +1127,7 @@ def hit_from_record(record: dict, plan: QueryPlan, score: float = 0.0, lang: str
         chemicals=list(record.get("chemicals") or []), countries=list(record.get("countries") or []),
         regions=list(record.get("regions") or []), languages=list(record.get("languages") or []),
         type=record.get("type"), year=record.get("year"), origin_node=origin.get("node"),
-        source=origin.get("source"), path=list(record.get("path") or []), score=float(score),
+        source=node_source(record), origin_source=origin.get("source"), path=list(record.get("path") or []), score=float(score),
         why={"highlights": highlights or {}, "chemicals": chems})
 
 

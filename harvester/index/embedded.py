@@ -70,10 +70,10 @@ from pathlib import Path
 from ..store import Store
 from . import (CJK_CLASS, FACET_FIELDS, FACET_LIMIT, TEXT_FIELDS, Backend, Hit, Query, QueryPlan, Results,
                decode_cursor, encode_cursor, facet_values, fit_datetime, hit_from_record, index_lag, issued_date, plan_query,
-               recent_date, sort_date, text_segments, title_sort, And, Equals, Not, Or, Range, Words, NOTHING,
+               recent_date, sort_date, stored_record, text_segments, title_sort, And, Equals, Not, Or, Range, Words, NOTHING,
                word_plan)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"      # 2: facets source (this node's source) and origin_source
 META_SEQ = "index.embedded.seq"
 META_SCHEMA = "index.embedded.schema"
 
@@ -710,7 +710,7 @@ class EmbeddedBackend(Backend):
         with self._lock:
             row = self.db.execute("SELECT r.record FROM idx_docs d JOIN idx_records r ON r.doc = d.doc "
                                   "WHERE d.id=?", (record_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return stored_record(json.loads(row[0])) if row else None
 
     def count(self) -> int:
         with self._lock:

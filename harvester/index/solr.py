@@ -72,7 +72,7 @@ import requests
 
 from . import (FACET_LIMIT, TEXT_FIELDS, Backend, Hit, Query, QueryPlan, Results, SearchUnavailable,
                NO_DATE, NOTHING, And, Equals, Not, Or, Range, Words, decode_cursor, encode_cursor, fit_datetime,
-               hit_from_record, index_lag, plan_query, sort_date, to_document, word_plan)
+               hit_from_record, index_lag, plan_query, sort_date, stored_record, to_document, word_plan)
 from .embedded import _join, _segments, _split_span, field_snippets
 
 _PYSOLR_LOG = logging.getLogger("pysolr")
@@ -185,7 +185,7 @@ _solr_date = fit_datetime   # a date as Solr takes it, or None
 
 # The schema's type of each field to_document fills (text fields aside): a value Solr would refuse fails
 # the whole update request, and the index could never catch up, so values are made to fit or left out.
-_SINGLE_STRINGS = ("id", "origin_node", "source", "origin_identifier", "origin_format", "type",
+_SINGLE_STRINGS = ("id", "origin_node", "source", "origin_source", "origin_identifier", "origin_format", "type",
                    "assistance_status", "dedup_key", "title_display", "title_sort", "record_json")
 _MULTI_STRINGS = ("path", "chemicals", "countries", "regions", "languages", "assistance_kind",
                   "eligible_countries", "eligible_regions", "missing")
@@ -648,7 +648,7 @@ class SolrBackend(Backend):
         if not isinstance(record_id, str) or not record_id or not _encodable(record_id):
             return None
         doc = self._request("get", "get", {"id": record_id, "fl": "record_json"}).get("doc")
-        return json.loads(doc["record_json"]) if doc and doc.get("record_json") else None
+        return stored_record(json.loads(doc["record_json"])) if doc and doc.get("record_json") else None
 
     def count(self) -> int:
         return int(self._request("get", "select", {"q": "", "rows": 0})["response"]["numFound"])

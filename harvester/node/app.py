@@ -92,6 +92,7 @@ class SearchHit(BaseModel):
     year: int | None = None
     origin_node: str | None = None
     source: str | None = None
+    origin_source: str | None = None
     path: list[str] = []
     score: float = 0.0
     why: dict = {}

@@ -503,6 +503,7 @@ def clean_hit(raw) -> dict | None:
         "year": year if _is_int(year) and 0 < year < 10000 else None,
         "origin_node": raw["origin_node"] if _is_short(raw.get("origin_node")) else None,
         "source": raw["source"] if _is_short(raw.get("source")) else None,
+        "origin_source": raw["origin_source"] if _is_short(raw.get("origin_source")) else None,
         "path": _short_list(raw.get("path")),
         "score": float(score) if isinstance(score, (int, float)) and not isinstance(score, bool)
         and math.isfinite(score) else 0.0,
