@@ -230,7 +230,7 @@ def vocab_lookup(text, as_json):
 @pass_ctx
 def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
     """Harvest every enabled source, or the SOURCES named: fetch -> map -> store (-> index), incremental
-    by default. Exit 1 if any source failed, 3 if one was already being harvested."""
+    by default. Exit 1 if any source or record failed, 3 if one was already being harvested."""
     from harvester.harvesting import harvest_and_index
     cfg = c.cfg
     for s in sources:
@@ -261,9 +261,7 @@ def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
         _echo_json([r.as_dict() for r in reports])
     else:
         for r in reports:
-            click.echo(f"{r.source}: {r.status} — seen {r.seen}, stored {r.stored}, unchanged {r.unchanged}, "
-                       f"deleted {r.deleted}, failed {r.failed}, skipped {r.skipped} "
-                       f"in {r.seconds:.1f}s ({r.rate:.0f} records/s)")
+            click.echo(f"{r.source}: {r.status} — {r.summary()} in {r.seconds:.1f}s ({r.rate:.0f} records/s)")
             for p in r.problems:
                 click.echo(f"  warning: {p}")
             if r.error:
@@ -273,7 +271,9 @@ def harvest_cmd(c: Ctx, sources, full, force, replay, as_json):
                    "or `pops-chm reindex` catches up", err=True)
     if any(r.status == "busy" for r in reports):
         sys.exit(EXIT_BUSY)
-    sys.exit(0 if all(r.ok for r in reports) else EXIT_FAILED)
+    if any(r.records_failed for r in reports) and not as_json:
+        click.echo("some records failed: `pops-chm errors` lists them", err=True)
+    sys.exit(0 if all(r.ok and not r.records_failed for r in reports) else EXIT_FAILED)
 
 
 # ---------------------------------------------------------------- status and errors

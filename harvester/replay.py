@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .crosswalks.xmlsplit import OAI, oai_records
 from .http import FetchError, Fetcher
-from .run import crosswalk_for, map_context, map_raw
+from .run import DUPLICATE, crosswalk_for, map_context, map_raw
 from .xmlsafe import MalformedXML, UnsafeXML, parse_bytes
 
 
@@ -25,6 +25,8 @@ def replay_record(cfg, store, source_id: str, identifier: str) -> tuple[bool, st
         return False, str(exc.args[0])
     cw = crosswalk_for(spec)
     kept = store.failure(source_id, identifier)
+    if kept and kept["error"].startswith(DUPLICATE):
+        return False, f"{source_id}:{identifier}: {kept['error']}; replaying cannot choose between the two: fix the source"
     raw = None
     try:
         if spec["type"] == "oaipmh" and "url" in spec:

@@ -23,17 +23,26 @@ from .store import Failure, Item, Store
 log = logging.getLogger(__name__)
 
 
+# What became of every record a run read: seen == the sum of these (RunReport.accounted_for).
+OUTCOMES = ("stored", "unchanged", "superseded", "duplicates", "marked_deleted", "failed", "skipped")
+DUPLICATE = "duplicate identifier"
+
+
 @dataclass
 class RunReport:
     source: str
     status: str = "running"    # ok | partial | failed | guarded | busy | interrupted
     run_id: int | None = None
-    seen: int = 0
-    stored: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    failed: int = 0
-    skipped: int = 0
+    seen: int = 0              # records read from the source; each ends in one of OUTCOMES:
+    stored: int = 0            #   new or changed, written
+    unchanged: int = 0         #   the store already holds this version
+    superseded: int = 0        #   held in the lossless native format from another source: that copy is kept
+    duplicates: int = 0        #   an identifier met again in the same listing: the first met is kept
+    marked_deleted: int = 0    #   deletion notices (header status="deleted", OData removals)
+    failed: int = 0            #   could not be read or mapped (see `pops-chm errors`)
+    skipped: int = 0           #   already passed through this node (a loop between nodes)
+    deleted: int = 0           # records tombstoned: marked deleted at the source, or vanished from its listing
+    taken_over: int = 0        # of `stored`: in place of another source's copy of the same record
     error: str | None = None
     problems: list = field(default_factory=list)
     seconds: float = 0.0
@@ -46,8 +55,24 @@ class RunReport:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def accounted_for(self) -> int:
+        return sum(getattr(self, k) for k in OUTCOMES)
+
+    @property
+    def records_failed(self) -> bool:
+        """A record failed, or the source holds one identifier twice: the operator has something to fix."""
+        return bool(self.failed or self.duplicates)
+
     def counters(self) -> dict:
-        return {k: getattr(self, k) for k in ("seen", "stored", "unchanged", "deleted", "failed", "skipped")}
+        return {k: getattr(self, k) for k in ("seen", *OUTCOMES, "deleted", "taken_over")}
+
+    def summary(self) -> str:
+        """One line: what became of every record seen, then the deletions."""
+        took = f" ({self.taken_over} in place of another source's copy)" if self.taken_over else ""
+        outcomes = ", ".join(f"{k.replace('_', ' ')} {getattr(self, k)}{took if k == 'stored' else ''}"
+                             for k in OUTCOMES)
+        return f"seen {self.seen}: {outcomes}; deleted {self.deleted}"
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -104,6 +129,15 @@ def map_raw(cw, raw: RawRecord, ctx: MapContext, max_bytes: int):
     return Item(ctx.source, raw.identifier, rec, text, cw.name, raw.datestamp), None
 
 
+def duplicate(source: str, raw: RawRecord, first: str) -> Failure:
+    """A second record of a source with an identifier already met in this run: not stored (it would overwrite
+    the first on every run); kept as a per-record problem naming both places."""
+    return Failure(source, raw.identifier,
+                   f"{DUPLICATE} {raw.identifier!r}: also at {first}, which is kept (the first met: files are read "
+                   "in path order); this one is not stored. Give each record its own identifier at the source",
+                   raw.location or raw.url, raw.raw_text()[:100_000])
+
+
 def harvest_source(cfg, store: Store, spec: dict, *, full=False, force=False,
                    on_batch: Callable | None = None, progress: Callable | None = None) -> RunReport:
     sid = spec["id"]
@@ -144,15 +178,17 @@ def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_ba
     source = open_source(spec, cfg, state, full)
     if full or not state.get("checkpoint"):
         store.forget_seen(sid)   # a new listing; a resumed one adds to what it had seen before
-    items, failures, pending, seen = [], [], [], []
+    items, failures, pending = [], [], []
+    seen: dict[str, tuple] = {}   # identifier -> (where, document) it was met, this batch (before: in the store)
     resume = None
 
     def flush():
         res = store.apply_batch(items, failures, pending=pending, checkpoint=resume, source=sid, run_id=report.run_id,
-                                seen=seen)
+                                seen=((i, *where) for i, where in seen.items()))
         report.stored += res.stored
         report.unchanged += res.unchanged
-        report.failed += res.failed
+        report.superseded += res.superseded
+        report.taken_over += res.taken_over
         if on_batch and items:
             on_batch([it.record for it in items])
         items.clear(), failures.clear(), pending.clear(), seen.clear()
@@ -162,18 +198,26 @@ def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_ba
 
     for raw, resume in source.records():
         report.seen += 1
-        if source.enumerates_all:  # only then can the identifiers not seen count as deleted
-            seen.append(raw.identifier)
-        if raw.deleted:
+        # only a source that lists every record each time can tell deletions by absence, and duplicates
+        first = ((seen.get(raw.identifier) or (None,))[0] or store.first_met(sid, raw.identifier, report.run_id)
+                 if source.enumerates_all else None)
+        if first is not None:
+            report.duplicates += 1
+            failures.append(duplicate(sid, raw, first))
+        elif raw.deleted:
+            report.marked_deleted += 1
             pending.append(Item(sid, raw.identifier, datestamp=raw.datestamp))
         else:
             item, failure = map_raw(cw, raw, ctx, max_bytes)
             if item:
                 items.append(item)
             elif failure:
+                report.failed += 1
                 failures.append(failure)
             else:
                 report.skipped += 1
+        if source.enumerates_all and first is None:
+            seen[raw.identifier] = (raw.location or raw.url or "?", raw.url or None)
         if len(items) + len(failures) + len(pending) >= batch_size:
             flush()
     resume = None if source.complete else resume

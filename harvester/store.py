@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS runs (
     deleted     INTEGER NOT NULL DEFAULT 0,
     failed      INTEGER NOT NULL DEFAULT 0,
     skipped     INTEGER NOT NULL DEFAULT 0,
+    superseded  INTEGER NOT NULL DEFAULT 0,
+    duplicates  INTEGER NOT NULL DEFAULT 0,
+    marked_deleted INTEGER NOT NULL DEFAULT 0,
+    taken_over  INTEGER NOT NULL DEFAULT 0,
     error       TEXT,
     pid         INTEGER
 );
@@ -83,12 +87,18 @@ CREATE TABLE IF NOT EXISTS pending_deletes (
 CREATE TABLE IF NOT EXISTS seen_in_run (
     source      TEXT NOT NULL,
     identifier  TEXT NOT NULL,
+    location    TEXT,
+    run_id      INTEGER,
     PRIMARY KEY (source, identifier)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
-RUN_COUNTERS = ("seen", "stored", "unchanged", "deleted", "failed", "skipped")
+RUN_COUNTERS = ("seen", "stored", "unchanged", "superseded", "duplicates", "marked_deleted", "failed", "skipped",
+                "deleted", "taken_over")
+# columns added since the first release: a store made before gets them when opened
+_ADDED_COLUMNS = {"runs": [(c, "INTEGER NOT NULL DEFAULT 0") for c in ("superseded", "duplicates", "marked_deleted", "taken_over")],
+                  "seen_in_run": [("location", "TEXT"), ("document", "TEXT"), ("run_id", "INTEGER")]}
 
 
 @dataclass
@@ -120,6 +130,8 @@ class Failure:
 class BatchResult:
     stored: int = 0
     unchanged: int = 0
+    superseded: int = 0    # not stored: the record is held in the native format from another source
+    taken_over: int = 0    # of stored: replaced another source's live copy of the record
     deleted: int = 0
     failed: int = 0
 
@@ -149,6 +161,11 @@ def _native_wins(stored_format: str | None, new_format: str) -> bool:
     return stored_format == NATIVE_FORMAT and new_format != NATIVE_FORMAT
 
 
+def _seen_row(seen) -> tuple:
+    """(identifier, where it was met, the document holding it) from an identifier alone or such a tuple."""
+    return (seen, None, None) if isinstance(seen, str) else (*seen, None, None)[:3]
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -170,6 +187,14 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=30000")
         self.db.executescript(SCHEMA)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {r["name"] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            for name, decl in columns:
+                if name not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     def close(self):
         self.db.close()
@@ -201,7 +226,8 @@ class Store:
                     checkpoint: dict | None = None, source: str | None = None, run_id: int | None = None,
                     seen: Iterable[str] = ()) -> BatchResult:
         """Store new versions and tombstones, record failures, note deletions still to be confirmed (`pending`)
-        and the identifiers a whole listing has `seen` so far (of `source`), and (optionally) move the
+        and the identifiers a whole listing has `seen` so far (of `source`; identifiers, or (identifier, where,
+        document) tuples), and (optionally) move the
         source's checkpoint, all in one transaction. Re-applying the same batch changes nothing (idempotent
         by id and content)."""
         result = BatchResult()
@@ -225,10 +251,14 @@ class Store:
                 shorter = row is not None and len(rec.get("path", ())) < (row["hops"] or 0)
                 # a stale copy from another path: the very version another source deleted does not come back
                 stale = row is not None and row["deleted"] and row["hash"] == h and row["source"] != it.source
-                if stale or (row and not row["deleted"] and ((row["hash"] == h and not shorter)
-                                                             or _native_wins(row["format"], it.format))):
+                live = row is not None and not row["deleted"]
+                if stale or (live and row["hash"] == h and not shorter):
                     result.unchanged += 1
+                elif live and _native_wins(row["format"], it.format):
+                    result.superseded += 1
                 else:
+                    if live and row["source"] != it.source:
+                        result.taken_over += 1
                     db.execute(
                         "INSERT INTO records(id, source, identifier, format, datestamp, deleted, record, raw, hash, changed, seq) "
                         "VALUES (?,?,?,?,?,0,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET source=excluded.source, "
@@ -250,9 +280,11 @@ class Store:
                     "location=excluded.location, raw=excluded.raw, run_id=excluded.run_id, last_seen=excluded.last_seen",
                     (f.source, f.identifier, f.error, f.location, f.raw, run_id, now, now))
                 result.failed += 1
-            if source is not None:
-                db.executemany("INSERT OR IGNORE INTO seen_in_run(source, identifier) VALUES (?,?)",
-                               ((source, i) for i in seen))
+            if source is not None:   # a resumed run takes over what the killed one had seen
+                db.executemany("INSERT INTO seen_in_run(source, identifier, location, document, run_id) VALUES (?,?,?,?,?) "
+                               "ON CONFLICT(source, identifier) DO UPDATE SET location=excluded.location, "
+                               "document=excluded.document, run_id=excluded.run_id WHERE run_id IS NOT excluded.run_id",
+                               ((source, *_seen_row(i), run_id) for i in seen))
             if checkpoint is not None and source is not None:
                 self._ensure_source(source)
                 db.execute("UPDATE sources SET checkpoint=? WHERE id=?", (json.dumps(checkpoint), source))
@@ -269,6 +301,12 @@ class Store:
     # from a source costs the same memory for a million records as for ten, and survives a resumed run.
     def forget_seen(self, source: str) -> None:
         self.db.execute("DELETE FROM seen_in_run WHERE source=?", (source,))
+
+    def first_met(self, source: str, identifier: str, run_id: int | None) -> str | None:
+        """Where run `run_id` already met this identifier of the source (a duplicate), or None."""
+        row = self.db.execute("SELECT location FROM seen_in_run WHERE source=? AND identifier=? AND run_id IS ?",
+                              (source, identifier, run_id)).fetchone()
+        return None if row is None else row[0] or "an earlier record"
 
     def seen_count(self, source: str) -> int:
         return self.db.execute("SELECT COUNT(*) FROM seen_in_run WHERE source=?", (source,)).fetchone()[0]

@@ -1,6 +1,7 @@
 """Harvest runs over local sources: static repositories and XML folders, incremental, safe deletion,
 per-record diagnostics, locks and the CLI."""
 import json
+import re
 import shutil
 import textwrap
 
@@ -9,9 +10,10 @@ from click.testing import CliRunner
 
 from cli import main
 
+from harvester.run import OUTCOMES
 from harvester.store import Store
 
-from .conftest import CORPUS, need
+from .conftest import CORPUS, copy_sample_node, need
 from .test_xmlsafe import XXE
 
 DC = "http://purl.org/dc/elements/1.1/"
@@ -94,7 +96,7 @@ def test_harvest_fills_the_store_and_again_changes_nothing(node):
 
 def test_deleted_and_vanished_records_become_tombstones(node):
     harvest(node)
-    (node / "repo.xml").write_text(static_repo(range(1, 10), deleted=[9]), encoding="utf-8")
+    (node / "repo.xml").write_text(static_repo(range(1, 9), deleted=[9]), encoding="utf-8")
     rep = reports(harvest(node))["repo"]
     assert rep["status"] == "ok" and rep["deleted"] == 2   # 0 vanished, 9 deleted at the source
     with Store(node / "node.sqlite") as s:
@@ -205,6 +207,95 @@ def test_records_from_local_files_do_not_show_the_node_s_paths(sample_node):
     assert set(urls) >= {"ke-moe", "ke-data", "ke-geo"}
     assert all(u is None or u.startswith(("http://", "https://")) for u in urls.values()), urls
     assert not any(str(sample_node.cfg.path.parent) in json.dumps(u) for u in urls.values())
+
+
+# ---------------------------------------------------------------- counts that add up
+
+TEXT_LINE = re.compile(r"^(\S+): \w+ — seen (\d+): (.*); deleted (\d+) in ", re.M)
+TEXT_OUTCOME = re.compile(r"([a-z ]+?) (\d+)(?: \([^)]*\))?(?:, |$)")
+
+
+def text_reports(output: str) -> list[dict]:
+    """The harvest command's text lines as {"source", "seen", <outcome>..., "deleted"}."""
+    return [{"source": sid, "seen": int(seen), "deleted": int(deleted),
+             **{name.replace(" ", "_"): int(n) for name, n in TEXT_OUTCOME.findall(outcomes)}}
+            for sid, seen, outcomes, deleted in TEXT_LINE.findall(output)]
+
+
+def check_accounted(cfg_path, reps: list[dict]) -> dict:
+    """seen = the sum of the outcomes, and the run log `status` shows says the same; {source: report}."""
+    assert reps
+    for r in reps:
+        assert r["seen"] == sum(r[k] for k in OUTCOMES), r
+    st = json.loads(CliRunner().invoke(main, ["--config", str(cfg_path), "status", "--json"]).output)
+    runs = {s["id"]: s["last_run"] for s in st["sources"]}
+    for r in reps:
+        assert {k: runs[r["source"]][k] for k in ("seen", *OUTCOMES, "deleted")} == \
+            {k: r[k] for k in ("seen", *OUTCOMES, "deleted")}
+    return {r["source"]: r for r in reps}
+
+
+def test_every_record_seen_is_accounted_for_on_the_bundled_node(tmp_path):
+    """The README's first command: the 35 records ke-moe sees are 33 stored and 2 deletion notices; on the
+    next run the 8 it also holds in the native format (from ke-moe-pops) are superseded, not 'unchanged'."""
+    cfg = copy_sample_node(tmp_path)
+    r = CliRunner().invoke(main, ["--config", str(cfg), "harvest"])
+    assert r.exit_code == 0, r.output
+    first = check_accounted(cfg, text_reports(r.output))
+    assert set(first) == {"ke-moe", "ke-moe-pops", "ke-data", "ke-geo"}
+    assert first["ke-moe"] == {"source": "ke-moe", "seen": 35, **dict.fromkeys(OUTCOMES, 0), "stored": 33,
+                               "marked_deleted": 2, "deleted": 0}
+    assert "stored 8 (8 in place of another source's copy)" in r.output
+    r = CliRunner().invoke(main, ["--config", str(cfg), "harvest", "--json"])
+    assert r.exit_code == 0, r.output
+    again = check_accounted(cfg, json.loads(r.output))
+    assert (again["ke-moe"]["stored"], again["ke-moe"]["unchanged"], again["ke-moe"]["superseded"]) == (0, 25, 8)
+    st = json.loads(CliRunner().invoke(main, ["--config", str(cfg), "status", "--json"]).output)
+    held = {s["id"]: s["records"] for s in st["sources"]}
+    assert held["ke-moe"] == 33 - 8 and held["ke-moe-pops"] == 8
+
+
+def test_a_run_with_failed_records_adds_up_and_exits_1(node):
+    (node / "repo.xml").write_text(static_repo(range(6), deleted=[7], titles={2: "", 4: ""}), encoding="utf-8")
+    r = harvest(node)
+    assert r.exit_code == 1, r.output
+    rep = check_accounted(node / "node_config.yaml", json.loads(r.output))["repo"]
+    assert (rep["status"], rep["seen"], rep["stored"], rep["failed"], rep["marked_deleted"]) == ("ok", 7, 4, 2, 1)
+    r = CliRunner().invoke(main, ["--config", str(node / "node_config.yaml"), "harvest"])
+    assert r.exit_code == 1 and "`pops-chm errors` lists them" in r.output
+    rep = check_accounted(node / "node_config.yaml", text_reports(r.output))["repo"]
+    assert (rep["unchanged"], rep["failed"]) == (4, 2)
+
+
+# ---------------------------------------------------------------- one identifier, two documents
+
+def test_two_documents_with_one_identifier_keep_the_first_and_say_so(node):
+    """OWSLib's iso_mi_19115-2.xml and ec_gc_allspecies_iso_latin1.xml share a fileIdentifier: the first in
+    path order is kept, the other is a per-record problem naming both files, and nothing flips between runs."""
+    shutil.copytree(need(CORPUS / "iso19139" / "owslib"), node / "owslib")
+    cfg = node / "node_config.yaml"
+    cfg.write_text(cfg.read_text() + "  - {id: geo, type: xml, path: owslib, format: iso19139}\n")
+    shared = "3f342f64-9348-11df-ba6a-0014c2c00eab"
+    first = reports(r := harvest(node, "geo"))["geo"]
+    assert r.exit_code == 1
+    assert (first["seen"], first["stored"], first["duplicates"], first["failed"]) == (11, 10, 1, 0)
+    with Store(node / "node.sqlite") as s:
+        assert s.count("geo") == 10
+        kept = s.get(f"ke:geo:{shared}")
+        seq = s.max_seq()
+    assert "Allspecies" in json.dumps(kept["title"]) or "ALLSPECIES" in json.dumps(kept["title"]).upper()
+    groups = json.loads(CliRunner().invoke(main, ["--config", str(cfg), "errors", "geo", "--json"]).output)
+    (problem,) = [rec for g in groups for rec in g["records"]]
+    assert problem["identifier"] == shared and "iso_mi_19115-2.xml" in problem["location"]
+    assert "ec_gc_allspecies_iso_latin1.xml" in problem["error"] and "duplicate identifier" in problem["error"]
+    again = reports(harvest(node, "geo"))["geo"]
+    assert (again["stored"], again["unchanged"], again["duplicates"]) == (0, 10, 1)
+    with Store(node / "node.sqlite") as s:
+        assert s.max_seq() == seq and s.get(f"ke:geo:{shared}") == kept
+    replay = CliRunner().invoke(main, ["--config", str(cfg), "harvest", "--replay", f"geo:{shared}"])
+    assert replay.exit_code == 1 and "fix the source" in replay.output
+    with Store(node / "node.sqlite") as s:
+        assert s.get(f"ke:geo:{shared}") == kept, "replaying the duplicate does not overwrite the kept record"
 
 
 # ---------------------------------------------------------------- a second harvest changes nothing

@@ -139,7 +139,7 @@ def test_sigkill_in_the_middle_of_a_batch_loses_nothing_committed(tmp_path):
 def test_native_version_is_not_overwritten_by_a_crosswalked_one(store):
     native = Item("s-pops", "1", rec(1, title={"en": "Native"}), raw="<pops/>", format="pops")
     store.apply_batch([native])
-    assert store.apply_batch([item(1, title={"en": "From oai_dc"})]).unchanged == 1
+    assert store.apply_batch([item(1, title={"en": "From oai_dc"})]).superseded == 1
     assert store.get("ke:s:1")["title"] == {"en": "Native"}
     store.apply_batch([Item("s-pops", "1", rec(1, title={"en": "Native v2"}), raw="<pops/>", format="pops")])
     assert store.get("ke:s:1")["title"] == {"en": "Native v2"}
