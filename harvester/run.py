@@ -174,7 +174,7 @@ def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_ba
     ctx = map_context(cfg, spec)
     batch_size = cfg.source_setting(spec, "batch_size")
     max_bytes = cfg.harvest["max_record_bytes"]
-    state = store.state(sid)
+    state = {**store.state(sid), "documents": store.known_documents(sid)}
     source = open_source(spec, cfg, state, full)
     if full or not state.get("checkpoint"):
         store.forget_seen(sid)   # a new listing; a resumed one adds to what it had seen before
@@ -222,6 +222,9 @@ def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_ba
             flush()
     resume = None if source.complete else resume
     flush()
+    unchanged_documents = getattr(source, "unchanged_documents", None)   # XML and RDF documents by HTTP
+    if unchanged_documents:   # not read again (HTTP 304), but still there: their records are not deleted
+        store.see_documents_again(sid, unchanged_documents, report.run_id)
     report.problems = list(source.problems)
     if source.not_modified:
         report.status = "ok"
@@ -229,6 +232,8 @@ def _run(cfg, store: Store, spec: dict, report: RunReport, *, full, force, on_ba
     if not source.complete:
         report.status = "partial"
         return
+    if unchanged_documents is not None and source.listing_complete and not report.problems:
+        store.remember_documents(sid)   # which document holds each record, for the next run's 304s
     _apply_deletions(store, spec, source, report, force, cfg.source_setting(spec, "max_delete_share"),
                      batch_size)
     if report.status == "running":

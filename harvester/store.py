@@ -91,6 +91,12 @@ CREATE TABLE IF NOT EXISTS seen_in_run (
     run_id      INTEGER,
     PRIMARY KEY (source, identifier)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS document_records (
+    source      TEXT NOT NULL,
+    document    TEXT NOT NULL,
+    identifier  TEXT NOT NULL,
+    PRIMARY KEY (source, document, identifier)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
@@ -307,6 +313,26 @@ class Store:
         row = self.db.execute("SELECT location FROM seen_in_run WHERE source=? AND identifier=? AND run_id IS ?",
                               (source, identifier, run_id)).fetchone()
         return None if row is None else row[0] or "an earlier record"
+
+    # Which document (of an XML or RDF source read over HTTP) holds each record, as of the last whole listing:
+    # a document that did not change (304) is not read again, yet its records are seen, not deleted.
+    def known_documents(self, source: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT DISTINCT document FROM document_records WHERE source=?", (source,))}
+
+    def see_documents_again(self, source: str, documents: Iterable[str], run_id: int | None) -> None:
+        """Count the records of unchanged `documents` as seen by this listing, as if they had been read."""
+        with self.transaction() as db:
+            for doc in documents:
+                db.execute("INSERT OR IGNORE INTO seen_in_run(source, identifier, document, run_id) "
+                           "SELECT source, identifier, document, ? FROM document_records WHERE source=? AND document=?",
+                           (run_id, source, doc))
+
+    def remember_documents(self, source: str) -> None:
+        """After a whole listing: its documents and the records each holds, in place of the previous ones."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM document_records WHERE source=?", (source,))
+            db.execute("INSERT OR IGNORE INTO document_records(source, document, identifier) SELECT source, document, "
+                       "identifier FROM seen_in_run WHERE source=? AND document IS NOT NULL", (source,))
 
     def seen_count(self, source: str) -> int:
         return self.db.execute("SELECT COUNT(*) FROM seen_in_run WHERE source=?", (source,)).fetchone()[0]

@@ -1,6 +1,7 @@
 """XML and RDF sources over HTTP: listings, conditional GET, vanished documents, size limits."""
 import textwrap
 
+import pytest
 
 from harvester import config, run
 from harvester.store import Store
@@ -38,27 +39,45 @@ def harvest(cfg, **kw):
         return run.harvest_source(cfg, s, cfg.sources[0], **kw)
 
 
-def test_xml_listing_conditional_get_and_vanished_documents(tmp_path):
+DOCS = {"xml": ("rec{i}.xml", lambda i, title: ISO.format(id=f"iso-{i}", title=title), "iso19139", {}),
+        "rdf": ("rec{i}.ttl", lambda i, title: TTL.format(n=i, next="").replace("DDT residues in soil", title),
+                "dcat", {".ttl": "text/turtle"})}
+
+
+@pytest.mark.parametrize("kind", DOCS)
+def test_http_listing_conditional_get_and_removed_documents_deleted_at_once(tmp_path, kind):
+    """A document removed from an HTML listing is deleted by the next run, as from a local folder, though the
+    documents that did not change are not read again (304); the deletion guard still holds."""
+    name, body, fmt, ctypes = DOCS[kind]
     docs = tmp_path / "www"
     docs.mkdir()
     for i in range(5):
-        (docs / f"rec{i}.xml").write_text(ISO.format(id=f"iso-{i}", title=f"PCB sites {i}"))
-    with FileServer(docs) as srv:
-        cfg = cfg_for(tmp_path, f'{{id: geo, type: xml, url: "{srv.url}", format: iso19139}}')
+        (docs / name.format(i=i)).write_text(body(i, f"PCB sites {i}"))
+    with FileServer(docs, ctypes) as srv:
+        cfg = cfg_for(tmp_path, f'{{id: geo, type: {kind}, url: "{srv.url}", format: {fmt}}}')
         rep = harvest(cfg)
         assert (rep.status, rep.stored) == ("ok", 5)
+        with Store(cfg.store_path) as s:
+            ids = {i: f"ke:geo:{ident}" for i, ident in enumerate(sorted(s.live_identifiers("geo"),
+                                                                         key=lambda x: x[-1]))}
         rep = harvest(cfg)
         assert rep.status == "ok" and rep.stored == 0 and srv.not_modified == 5, "unchanged documents are not read again"
-        (docs / "rec4.xml").unlink()
-        (docs / "rec0.xml").write_text(ISO.format(id="iso-0", title="PCB sites, revised"))
+        (docs / name.format(i=4)).unlink()
+        (docs / name.format(i=0)).write_text(body(0, "PCB sites, revised"))
         rep = harvest(cfg)
-        assert (rep.status, rep.stored) == ("ok", 1)
-        assert rep.deleted == 0, "documents not re-read (304) are never taken as deleted"
-        rep = harvest(cfg, full=True)
-        assert (rep.status, rep.deleted) == ("ok", 1)
+        assert (rep.status, rep.seen, rep.stored, rep.deleted) == ("ok", 1, 1, 1), rep
+        assert srv.not_modified == 5 + 3, "the three unchanged documents were not read again"
         with Store(cfg.store_path) as s:
-            assert s.live_identifiers("geo") == {"iso-0", "iso-1", "iso-2", "iso-3"}
-            assert s.get("ke:geo:iso-0")["title"] in ({"und": "PCB sites, revised"}, {"en": "PCB sites, revised"})
+            assert {f"ke:geo:{i}" for i in s.live_identifiers("geo")} == {ids[i] for i in range(4)}
+            assert "revised" in next(iter(s.get(ids[0])["title"].values()))
+        for i in (1, 2):                         # half of what is left: past the 20% limit
+            (docs / name.format(i=i)).unlink()
+        rep = harvest(cfg)
+        assert (rep.status, rep.deleted) == ("guarded", 0) and "would delete 2 of 4" in rep.error
+        rep = harvest(cfg, force=True)
+        assert (rep.status, rep.deleted) == ("ok", 2)
+        with Store(cfg.store_path) as s:
+            assert {f"ke:geo:{i}" for i in s.live_identifiers("geo")} == {ids[0], ids[3]}
 
 
 def test_rdf_catalogue_follows_hydra_pages(tmp_path):
@@ -76,6 +95,11 @@ def test_rdf_catalogue_follows_hydra_pages(tmp_path):
             rec = s.get("ke:cat:https://data.example.org/ds/2")
             assert rec["title"] == {"en": "DDT residues in soil 2", "fr": "Résidus de DDT 2"}
             assert rec["chemicals"] == ["ddt"]
+        # the first pages did not change (304): the pages after them are still read
+        (www / "page3.ttl").write_text(TTL.format(n=3, next="").replace("DDT residues", "Dieldrin residues"))
+        rep = harvest(cfg)
+        assert (rep.status, rep.seen, rep.stored, rep.deleted) == ("ok", 1, 1, 0), rep
+        assert srv.not_modified == 2 and [srv.hits[f"page{n}.ttl"] for n in (1, 2, 3)] == [2, 2, 2]
 
 
 def test_oversize_response_is_refused_and_nothing_deleted(tmp_path):

@@ -1,5 +1,9 @@
 """Reading documents for the XML and RDF sources: a local file or folder, or a URL (one document, or an
-HTML/plain listing of documents), with conditional GET so an unchanged document is not read again."""
+HTML/plain listing of documents), with conditional GET so an unchanged document is not read again.
+
+Only a document whose records the store knows (`state["documents"]`, from the last whole listing) is asked
+for conditionally: its records then count as seen without being read, so a document removed from a listing
+is noticed as soon as in a local folder. A listing itself is always read whole (it says what is there)."""
 from __future__ import annotations
 
 import re
@@ -28,6 +32,7 @@ class DocumentReader:
     def __init__(self, spec: dict, cfg, state: dict, full: bool, fetcher: Fetcher, suffixes: tuple[str, ...]):
         self.spec, self.cfg, self.fetcher, self.suffixes = spec, cfg, fetcher, suffixes
         self.previous = {} if full else dict(state.get("validators") or {})
+        self.known = state.get("documents") or set()
         self.validators: dict = {}
 
     def documents(self):
@@ -35,6 +40,10 @@ class DocumentReader:
             yield from self._local(self.cfg.resolve(self.spec["path"]))
         else:
             yield from self._remote(self.spec["url"], follow_listing=True)
+
+    def nothing_changed(self, docs: int, unchanged: list[str] | None) -> bool:
+        """Every document answered 304 and none the store knows is missing from the listing."""
+        return bool(docs and unchanged is not None and len(unchanged) == docs and self.known <= set(unchanged))
 
     def _local(self, path: Path):
         if path.is_dir():
@@ -54,7 +63,7 @@ class DocumentReader:
 
     def _remote(self, url: str, follow_listing: bool):
         headers = {}
-        old = self.previous.get(url) or {}
+        old = (self.previous.get(url) if url in self.known else None) or {}
         if old.get("etag"):
             headers["If-None-Match"] = old["etag"]
         if old.get("last_modified"):
@@ -71,6 +80,7 @@ class DocumentReader:
                                                    ("last_modified", resp.headers.get("Last-Modified"))) if v}
         ctype = resp.headers.get("Content-Type", "")
         if follow_listing and _is_listing(resp.body, ctype):
+            self.validators.pop(url)   # a listing is read whole every time
             links = sorted({urljoin(resp.url, m.decode("utf-8", "replace")) for m in _HREF.findall(resp.body)})
             if not links:
                 raise SourceError(f"{url}: an HTML page that links to no documents")

@@ -40,17 +40,18 @@ class RDFSource:
         self.complete = self.not_modified = False
         self.enumerates_all = self.listing_complete = True
         self.problems: list[str] = []
+        self.unchanged_documents: list[str] | None = [] if "url" in spec else None   # HTTP 304: not read again
 
     def records(self):
-        docs = unchanged = 0
+        docs = 0
         pages = [self.reader.documents()]
         seen_pages: set[str] = set()
         while pages:
             for doc in pages.pop():
                 docs += 1
-                if doc.not_modified:
-                    unchanged += 1
-                    self.listing_complete = False
+                if doc.not_modified:   # its records are still there; the pages after it are read as ever
+                    self.unchanged_documents.append(doc.where)
+                    self._follow(doc.where, self.reader.validators.get(doc.where, {}).get("next"), seen_pages, pages)
                     continue
                 try:
                     graph = dcat.parse_graph(doc.body, doc.where, _format(self.spec, doc.content_type), self.contexts)
@@ -64,13 +65,19 @@ class RDFSource:
                     yield raw, None
                 nxt = _next_page(graph, doc.where) if "url" in self.spec else None
                 del graph
-                if nxt:
-                    if nxt in seen_pages or len(seen_pages) >= MAX_PAGES:
-                        raise SourceError(f"{doc.where}: hydra:next loops back to {nxt}; stopped")
-                    seen_pages.add(nxt)
-                    pages.append(self.reader._remote(nxt, follow_listing=False))
-        self.not_modified = docs > 0 and unchanged == docs
+                if nxt and doc.where in self.reader.validators:   # remembered, for when this page comes back 304
+                    self.reader.validators[doc.where]["next"] = nxt
+                self._follow(doc.where, nxt, seen_pages, pages)
+        self.not_modified = self.reader.nothing_changed(docs, self.unchanged_documents)
         self.complete = True
+
+    def _follow(self, where: str, nxt: str | None, seen_pages: set, pages: list) -> None:
+        if not nxt:
+            return
+        if nxt in seen_pages or len(seen_pages) >= MAX_PAGES:
+            raise SourceError(f"{where}: hydra:next loops back to {nxt}; stopped")
+        seen_pages.add(nxt)
+        pages.append(self.reader._remote(nxt, follow_listing=False))
 
     def final_state(self) -> dict:
         return {"validators": self.reader.validators}

@@ -20,14 +20,14 @@ class XMLSource:
         self.enumerates_all = True
         self.listing_complete = True
         self.problems: list[str] = []
+        self.unchanged_documents: list[str] | None = [] if "url" in spec else None   # HTTP 304: not read again
 
     def records(self):
-        docs = unchanged = 0
+        docs = 0
         for doc in self.reader.documents():
             docs += 1
             if doc.not_modified:
-                unchanged += 1
-                self.listing_complete = False   # its records were not read again: nothing can be inferred deleted
+                self.unchanged_documents.append(doc.where)
                 continue
             try:
                 raws = list(self._split(doc))
@@ -40,7 +40,7 @@ class XMLSource:
             for raw in raws:
                 raw.url = raw.url or doc.where
                 yield raw, None
-        self.not_modified = docs > 0 and unchanged == docs
+        self.not_modified = self.reader.nothing_changed(docs, self.unchanged_documents)
         self.complete = True
 
     def _split(self, doc):
