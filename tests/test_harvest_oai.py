@@ -16,6 +16,7 @@ from harvester import config, run
 from harvester.store import Store
 
 from .conftest import ROOT
+from .httpfiles import FileServer
 from .oaiserver import (OAIServer, bad_resumption_token, drop_connection, duplicate_across_pages, http_500, http_503,
                         make_records, malformed_page, slow, truncated_page)
 from .peers import oaipmh_peer
@@ -140,6 +141,56 @@ def test_a_bad_character_quarantines_one_record_not_the_page(tmp_path, records, 
         r = CliRunner().invoke(main, ["--config", str(cfg.path), "harvest", "--replay", f"src:{bad.identifier}"])
         assert r.exit_code == 0, r.output
         check_exact(cfg, records)
+
+
+def replay(cfg, identifier):
+    return CliRunner().invoke(main, ["--config", str(cfg.path), "harvest", "--replay", f"src:{identifier}"])
+
+
+def test_a_replayed_record_is_searchable_at_once(tmp_path, records):
+    with OAIServer(records, page_size=10, faults=[malformed_page(mode="control_char", record=3, on_pages={2},
+                                                                 verbs={"ListRecords"})]) as srv:
+        cfg = node_config(tmp_path, srv.url)
+        assert CliRunner().invoke(main, ["--config", str(cfg.path), "harvest"]).exit_code == 1   # one record failed
+        bad = records[10 + 3]
+        r = replay(cfg, bad.identifier)
+        assert r.exit_code == 0 and "not yet searchable" not in r.output, r.output
+    with Store(cfg.store_path) as s:
+        title = next(iter(s.get(f"ke:src:{bad.identifier}")["title"].values()))
+    found = CliRunner().invoke(main, ["--config", str(cfg.path), "search", title, "--json", "--limit", "100"])
+    assert f"ke:src:{bad.identifier}" in {hit["id"] for hit in json.loads(found.stdout)["results"]}, found.output
+
+
+NO_TITLE = ('<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject>PCB</dc:subject></oai_dc:dc>')
+
+
+def test_replay_fails_on_anything_but_the_record_asked_for(tmp_path, records):
+    live = sorted(live_ids(records))
+    with OAIServer(records, page_size=10) as srv:
+        cfg = node_config(tmp_path, srv.url)
+        harvest(cfg)
+        srv.update(live[0], metadata={"oai_dc": NO_TITLE})
+        r = replay(cfg, live[0])
+        assert r.exit_code == 1 and "still fails:" in r.output and "has no title" in r.output, r.output
+        srv.delete(live[1])
+        r = replay(cfg, live[1])
+        assert r.exit_code == 1 and "deleted at the source; nothing stored" in r.output, r.output
+    # a provider whose GetRecord answers with another record than the one asked for
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "oai").write_text(
+        '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2025-01-01T00:00:00Z</responseDate>'
+        '<request verb="GetRecord">http://127.0.0.1/oai</request><GetRecord><record><header>'
+        '<identifier>oai:pops.test:another</identifier><datestamp>2025-01-01T00:00:00Z</datestamp></header>'
+        f'<metadata>{NO_TITLE.replace("<dc:subject>", "<dc:title>PCB inventory</dc:title><dc:subject>")}</metadata>'
+        '</record></GetRecord></OAI-PMH>')
+    with FileServer(www) as fs:
+        cfg = node_config(tmp_path, f"{fs.url}oai")
+        r = replay(cfg, live[2])
+        assert r.exit_code == 1 and "answered with record 'oai:pops.test:another', not the one asked for" in r.output
+    with Store(cfg.store_path) as s:
+        assert s.get("ke:src:oai:pops.test:another") is None
 
 
 def test_a_truncated_page_is_detected_and_the_datestamp_kept(tmp_path, records):
