@@ -361,10 +361,15 @@ def _source_problems(data: dict, i: int, src: dict) -> list[tuple[int, str]]:
         problem = _cron_problem(src["schedule"])
         if problem:
             out.append((_line(data, where + ["schedule"]), f"sources[{i}].schedule: bad cron expression {src['schedule']!r}: {problem}"))
-    if isinstance(src.get("from"), str) and re.match(r"\d{4}-\d{2}-\d{2}", src["from"]):
-        from .dates import normalise_datestamp
-        if normalise_datestamp(src["from"]) is None:
-            out.append((_line(data, where + ["from"]), f"sources[{i}].from: {src['from']!r} is not a real date (YYYY-MM-DD)"))
+    from .dates import normalise_datestamp
+    days = {}
+    for key in ("from", "until"):
+        if isinstance(src.get(key), str) and re.match(r"\d{4}-\d{2}-\d{2}", src[key]):
+            days[key] = normalise_datestamp(src[key][:10])
+            if normalise_datestamp(src[key]) is None:
+                out.append((_line(data, where + [key]), f"sources[{i}].{key}: {src[key]!r} is not a real date (YYYY-MM-DD)"))
+    if days.get("from") and days.get("until") and days["from"] > days["until"]:
+        out.append((_line(data, where + ["until"]), f"sources[{i}].until: {src['until']!r} is before from {src['from']!r}"))
     for url in (src.get("jsonld_contexts") or {}) if isinstance(src.get("jsonld_contexts"), dict) else ():
         if not re.match(r"https?://", str(url)):
             out.append((_line(data, where + ["jsonld_contexts", url]),

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -141,6 +142,31 @@ def test_a_bad_character_quarantines_one_record_not_the_page(tmp_path, records, 
         r = CliRunner().invoke(main, ["--config", str(cfg.path), "harvest", "--replay", f"src:{bad.identifier}"])
         assert r.exit_code == 0, r.output
         check_exact(cfg, records)
+
+
+def test_until_bounds_the_harvest_and_is_sent_to_the_provider(tmp_path):
+    """`until: 2020-01-31` asks for that whole day and nothing later (the provider declares seconds)."""
+    recs = make_records(60, step=timedelta(days=1), deleted_every=7)     # one record a day from 2020-01-01
+    with OAIServer(recs, page_size=10) as srv:
+        cfg = node_config(tmp_path, srv.url, until="2020-01-31")
+        rep = harvest(cfg)
+        assert rep.status == "ok", rep.error
+        assert first_list_request(srv)["until"] == "2020-01-31T23:59:59Z"
+        january = {r.identifier for r in recs[:31] if not r.deleted}
+        with Store(cfg.store_path) as s:
+            assert s.live_identifiers("src") == january
+        srv.reset_log()
+        rep = harvest(cfg)    # the next increment starts after `until`: nothing to ask for
+        assert (rep.status, rep.seen, rep.stored, rep.deleted) == ("ok", 0, 0, 0), rep
+        assert not any(r.get("verb") == "ListRecords" for r in srv.requests)
+        with Store(cfg.store_path) as s:
+            assert s.live_identifiers("src") == january
+
+
+def test_until_before_from_is_a_config_error(tmp_path):
+    with pytest.raises(config.ConfigError) as exc:
+        node_config(tmp_path, "http://127.0.0.1:9/oai", **{"from": "2021-01-01", "until": "2020-12-31"})
+    assert "node_config.yaml:6: sources[0].until: '2020-12-31' is before from '2021-01-01'" in str(exc.value)
 
 
 def replay(cfg, identifier):

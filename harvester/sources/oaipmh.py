@@ -155,6 +155,9 @@ class OAIPMHSource:
             since = max(since, floor) if since else floor
         if since:
             params["from"] = _format(since, granularity)
+        if self.spec.get("until"):   # the whole day named, at the repository's granularity
+            last = _parse_stamp(self.spec["until"][:10]) + timedelta(days=1) - _granule(granularity)
+            params["until"] = _format(last, granularity)
         return params
 
     def _list(self, client: _Client, granularity: str):
@@ -165,6 +168,9 @@ class OAIPMHSource:
             self.started = checkpoint.get("started")
             self.problems.extend(checkpoint.get("gaps", []))   # gaps seen before the crash still count
         params = dict(checkpoint["page"]) if checkpoint and checkpoint.get("page") else dict(initial)
+        if initial.get("from", "") > initial.get("until", "9999"):   # the window closed since the last run
+            self.complete = True
+            return
         restarted = False
         seen_tokens: set[str] = set()
         prev = None                                  # (params, records in page, cursor) of the previous page
@@ -289,13 +295,18 @@ class OAIPMHSource:
             raise SourceError(f"{where}: no records in format {self.prefix!r} (the repository has: {', '.join(have)})")
         for lr in lists:
             for raw in oai_records(lr.iter(f"{{{OAI}}}record"), where, where):
-                if self.set and self.set not in raw.sets:
+                if self.set and self.set not in raw.sets or not self._in_window(raw.datestamp):
                     continue
                 if raw.datestamp and (self.max_datestamp is None or raw.datestamp > self.max_datestamp):
                     self.max_datestamp = raw.datestamp
                 yield raw, None
         self.complete = True
-        self.listing_complete = not self.spec.get("from")
+        self.listing_complete = not (self.spec.get("from") or self.spec.get("until"))
+
+    def _in_window(self, datestamp: str | None) -> bool:
+        """Within the source's `from` and `until` days (both included); a record without a datestamp is."""
+        day = (datestamp or "")[:10]
+        return not day or (self.spec.get("from", "")[:10] <= day <= self.spec.get("until", "9999")[:10])
 
     # ---------------------------------------------------------------- helpers
 
