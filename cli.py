@@ -416,7 +416,8 @@ def report_cmd(c: Ctx, since, until, fmt, lang):
 @pass_ctx
 def export_cmd(c: Ctx, file, fmt, since, sources, base_url):
     """Write this node's records to FILE, to carry to another node without a live connection (e-mail, a USB
-    stick): a bundle (records, deletions and a checksummed manifest) or an OAI static repository."""
+    stick): a bundle (records, deletions and a checksummed manifest signed with this node's key, made on the
+    first export) or an OAI static repository."""
     from harvester import exchange
     try:
         since = exchange.parse_since(since)
@@ -441,6 +442,9 @@ def export_cmd(c: Ctx, file, fmt, since, sources, base_url):
         except OSError as exc:
             click.echo(f"{file}: cannot write: {exc.strerror or exc}", err=True)
             sys.exit(EXIT_FAILED)
+        except exchange.NodeKeyError as exc:
+            click.echo(f"{file}: not written: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
     click.echo(report.summary())
 
 
@@ -448,16 +452,22 @@ def export_cmd(c: Ctx, file, fmt, since, sources, base_url):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--sha256", "expect_sha256", metavar="HEX",
               help="Refuse the file unless its SHA-256 is HEX (as `pops-chm export` printed it, sent by another channel).")
+@click.option("--trust-unsigned", is_flag=True,
+              help="For this import only, also take a bundle that is not signed, or signed with a key not listed "
+                   "under trusted_nodes in the config.")
 @pass_ctx
-def import_cmd(c: Ctx, file, expect_sha256):
-    """Import a bundle made by `pops-chm export`: verify all of it first (format and version, checksums,
-    counts, every record against the record schema), then store it (importing twice changes nothing), apply
-    its deletions and bring the index up to date. A damaged or edited bundle is refused whole (exit 1)."""
+def import_cmd(c: Ctx, file, expect_sha256, trust_unsigned):
+    """Import a bundle made by `pops-chm export`: verify all of it first (signature by a trusted node, format
+    and version, checksums, counts, every record against the record schema), then store it (importing twice
+    changes nothing), apply its deletions and bring the index up to date. A damaged, edited or unsigned
+    bundle is refused whole (exit 1); records the origin rules refuse are named (exit 1, the others stored)."""
     from harvester import exchange
     cfg = c.cfg
     try:
-        bundle = exchange.verify_bundle(file, exchange.Limits.for_config(cfg), expect_sha256=expect_sha256)
-    except exchange.BundleError as exc:
+        trust = exchange.Trust.for_config(cfg, unsigned=trust_unsigned)
+        bundle = exchange.verify_bundle(file, exchange.Limits.for_config(cfg), expect_sha256=expect_sha256,
+                                        trust=trust)
+    except (exchange.BundleError, exchange.NodeKeyError) as exc:
         click.echo(f"{file}: refused: {exc}; nothing was imported", err=True)
         sys.exit(EXIT_FAILED)
     with c.store() as store:
@@ -470,9 +480,38 @@ def import_cmd(c: Ctx, file, expect_sha256):
             click.echo(f"{file}: refused: {exc}", err=True)
             sys.exit(EXIT_FAILED)
     click.echo(report.summary())
+    for line in report.refusal_lines():
+        click.echo(line, err=True)
     if report.index_error:
         click.echo(f"warning: the index is behind the store: {report.index_error}; nothing is lost: "
                    "`pops-chm reindex --catch-up` catches up", err=True)
+    if report.refused:
+        sys.exit(EXIT_FAILED)
+
+
+@main.group("keys")
+def keys_group():
+    """This node's signing key: bundles it exports are signed with it."""
+
+
+@keys_group.command("show")
+@pass_ctx
+def keys_show(c: Ctx):
+    """Print this node's public key (making the key pair if there is none yet) and the trusted_nodes entry
+    other nodes put in their config to import this node's bundles."""
+    from harvester import exchange
+    cfg = c.cfg
+    made = not exchange.key_file(cfg).exists()
+    try:
+        public = exchange.public_key_text(exchange.node_key(cfg, create=True))
+    except exchange.NodeKeyError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_FAILED)
+    if made:
+        click.echo(f"made this node's private key: {exchange.key_file(cfg)} (keep it; it never leaves the node)", err=True)
+    click.echo(f"node {cfg.node['id']} public key: {public}")
+    click.echo("for the node_config.yaml of the nodes that import this node's bundles:")
+    click.echo(f'trusted_nodes:\n  - {{id: {cfg.node["id"]}, public_key: "{public}"}}')
 
 
 # ---------------------------------------------------------------- serve and schedule

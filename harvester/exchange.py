@@ -2,9 +2,12 @@
 
 Interface
 ---------
-    export_bundle(cfg, store, path, since=None, sources=()) -> ExportReport
-    verify_bundle(path, limits=Limits(), expect_sha256=None) -> Bundle    # reads the file only; BundleError if bad
+    export_bundle(cfg, store, path, since=None, sources=()) -> ExportReport   # signed with node_key(cfg)
+    verify_bundle(path, limits=Limits(), expect_sha256=None, trust=Trust()) -> Bundle   # reads only; BundleError
     load_bundle(cfg, store, bundle) -> ImportReport                        # stores it, then catches the index up
+    Trust.for_config(cfg, unsigned=False)                                  # whose signatures an import takes
+    node_key(cfg, create=False), public_key_text(key)                      # this node's Ed25519 key
+    origin_refusal(record, sender, this_node) -> reason | None             # the origin rule for delivered records
     export_static(cfg, store, path, sources=(), base_url=None) -> ExportReport
     parse_since(text) -> 'YYYY-MM-DDThh:mm:ssZ' | None                     # ValueError naming the expected forms
 
@@ -21,28 +24,39 @@ A ZIP file (any unzip tool lists and reads it) holding exactly three members:
 - ``manifest.json``: ``format`` ("pops-chm-bundle"), ``format_version`` ("MAJOR.MINOR"), ``created``, the
   exporting ``node`` (id, name, url, country), ``software`` (name, version), the ``selection`` (since,
   until: the moment of the snapshot, sources), ``counts`` (records, tombstones), ``members`` (SHA-256 and
-  size of each data member) and ``manifest_sha256``, the SHA-256 of the manifest's canonical JSON without
-  that field.
+  size of each data member), ``signature`` (``algorithm`` ed25519, the signer's ``public_key``, ``value``:
+  the Ed25519 signature of :data:`SIGNED_PREFIX` followed by the manifest's canonical JSON without
+  ``signature`` and ``manifest_sha256``; as the manifest holds every member's SHA-256, it covers the whole
+  bundle) and ``manifest_sha256``, the SHA-256 of the manifest's canonical JSON without that field.
 
 A reader accepts any minor version of the major versions it knows (:data:`READS_MAJOR`) and refuses a newer
-major version with a message asking to upgrade. The checksums find damage and careless edits; someone who
-edits on purpose can recompute them, so compare the SHA-256 of the whole file that the export prints
-(``import --sha256``) when the channel is not trusted.
+major version with a message asking to upgrade. The checksums find damage; the signature finds edits and
+forgeries: a bundle is imported when it is signed by a key the config's ``trusted_nodes`` lists for the node
+the manifest names (or this node's own key), and one unsigned or signed with a key not listed only when the
+operator says ``--trust-unsigned`` for that import. A signature by a listed key that does not hold is refused
+always. The private key is a PEM file (``node.key`` in the config, default beside the store), made with mode
+0600 on the first export.
 
-Import is two passes over the file. Pass one (:func:`verify_bundle`) stores nothing: it checks the ZIP's
-directory before reading it (member count and directory size), the member names (never used as paths), the
-manifest (format, version, its own checksum), every member's size, SHA-256 and line count against the
-manifest, and every record against the record schema, decompressing as a stream under :class:`Limits`. Pass
-two (:func:`load_bundle`) reads the file again in chunks of :data:`CHUNK` lines and stores each chunk with
+Import is two passes over the file. Pass one (:func:`verify_bundle`) stores nothing, and parses nothing
+before the cheap checks passed: the ZIP's directory before reading it (member count and directory size), the
+member names (never used as paths), the manifest (format, version, its own checksum, the caps on records
+and tombstones per bundle, the signature), then every member's raw bytes in blocks (size, SHA-256, line
+count), and only then every line against the record schema, stopping at the :data:`MAX_SHOWN`-th bad one,
+decompressing as a stream under :class:`Limits`. Each record is validated as it will be stored: every
+string through the one text sanitiser (:mod:`harvester.textsafe`, as harvests), which drops NUL, ESC and
+other controls, U+FFFE and their kind. Pass two (:func:`load_bundle`) reads the file again in chunks of :data:`CHUNK` lines and stores each chunk with
 ``Store.apply_batch`` only after checking its digest against pass one, so nothing that was not verified is
 ever stored. Memory stays flat: only one chunk, and one 32-byte digest per chunk, is held.
 
 Records are stored under the source ``import-<node id>`` (seen in ``pops-chm status`` with the import's
 counts as its last run), in the native format, their path extended with this node, as a harvest of the
 exporting node's ``/oai`` in the ``pops`` format would store them. Importing twice changes nothing. A record
-that already passed through this node (its path holds this node: this node's own records coming back,
-loops, and any record claiming this node as its origin) is skipped, and so is a version older than the one held: a node importing its own bundle neither
-duplicates nor downgrades anything. A tombstone deletes the record where this node holds it from the
+that already passed through this node (its path holds this node: this node's own records coming back, and
+loops) is skipped, and so is a version older than the one held: a node importing its own bundle neither
+duplicates nor downgrades anything. The origin rule (:func:`origin_refusal`) refuses, by id and with the
+reason, a record claiming this node as its origin and one its sender does not hold (a node sends its own
+records and those it holds from others: their path starts at their origin and ends at the sender); refused
+records are kept as the source's failed records, the others are stored. A tombstone deletes the record where this node holds it from the
 bundle's node (under ``import-<node id>``, or any record whose origin is that node), unless this node holds
 a version newer than the deletion; it never deletes this node's own records, and a tombstone of a record
 never held here changes nothing.
@@ -58,6 +72,7 @@ without ``http://``; give it as ``base_url`` (default: this node's own ``/oai``)
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -71,17 +86,27 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterator
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
 from . import __version__
 from . import record as record_mod
 from .dates import normalise_datestamp, utcnow
-from .store import NATIVE_FORMAT, Item, Store
+from .store import NATIVE_FORMAT, Failure, Item, Store
+from .textsafe import sanitise_strings
 
 BUNDLE_FORMAT = "pops-chm-bundle"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"                # 1.1: the manifest is signed
 READS_MAJOR = 1                       # this node reads bundle format 1.x
 MANIFEST, RECORDS, TOMBSTONES = "manifest.json", "records.jsonl", "tombstones.jsonl"
 DATA_MEMBERS = (RECORDS, TOMBSTONES)
 CHUNK = 500                           # lines per digest in pass one and per stored batch in pass two
+BLOCK = 1 << 20                       # bytes read at a time when hashing a member
+MAX_SHOWN = 5                         # invalid lines named in a refusal: checking stops at the fifth
+MAX_REFUSED_SHOWN = 100               # records refused by the origin rules that a report names
+KEY_PREFIX = "ed25519:"
+SIGNED_PREFIX = b"pops-chm-bundle manifest\n"   # what is signed: this, then the manifest's canonical JSON
 NEXT_SINCE_MARGIN = timedelta(minutes=5)   # a store batch begun before the snapshot may commit after it
 IMPORT_SOURCE_PREFIX = "import-"
 SOFTWARE = "pops-chm"
@@ -90,6 +115,8 @@ _NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _VERSION = re.compile(r"(\d{1,4})\.(\d{1,4})")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_PUBLIC_KEY = re.compile(r"ed25519:[A-Za-z0-9+/]{43}=")
+_SIGNATURE = re.compile(r"[A-Za-z0-9+/]{86}==")
 _ZIP_END, _ZIP64_LOCATOR, _ZIP64_END = b"PK\x05\x06", b"PK\x06\x07", b"PK\x06\x06"
 _MAX_ZIP_ENTRIES = 16                 # a bundle has 3; a few more are reported by name, many are refused unread
 _MAX_ZIP_DIRECTORY = 64 * 1024
@@ -104,6 +131,10 @@ class ImportBusy(RuntimeError):
     """Another import of the same node's bundles (the same source) is running."""
 
 
+class NodeKeyError(RuntimeError):
+    """This node's private key file cannot be used; the message names the file and what is wrong."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Caps that keep a hostile file from exhausting the disk, memory or time; sizes in bytes."""
@@ -112,11 +143,17 @@ class Limits:
     max_record_bytes: int = 5 * 1024 * 1024    # one line of records.jsonl
     max_tombstone_bytes: int = 64 * 1024       # one line of tombstones.jsonl
     max_manifest_bytes: int = 64 * 1024
+    max_records: int = 1_000_000               # lines of records.jsonl (config: exchange.max_records)
+    max_tombstones: int = 1_000_000            # lines of tombstones.jsonl (config: exchange.max_tombstones)
 
     @classmethod
     def for_config(cls, cfg) -> "Limits":
-        """The defaults, with the config's harvest.max_record_bytes as the cap of one record."""
-        return cls(max_record_bytes=int(cfg.harvest.get("max_record_bytes") or cls.max_record_bytes))
+        """The defaults, with the config's harvest.max_record_bytes as the cap of one record and its
+        exchange section's caps on records and tombstones per bundle."""
+        exchange = cfg.data.get("exchange") or {}
+        return cls(max_record_bytes=int(cfg.harvest.get("max_record_bytes") or cls.max_record_bytes),
+                   max_records=exchange.get("max_records", cls.max_records),
+                   max_tombstones=exchange.get("max_tombstones", cls.max_tombstones))
 
 
 @dataclass
@@ -149,6 +186,7 @@ class ImportReport:
     node: str                            # the exporting node
     source: str                          # the source the records are stored under here
     created: str = ""
+    signer: str = ""                     # what the signature showed (Bundle.signer)
     records: int = 0
     stored: int = 0
     unchanged: int = 0
@@ -159,19 +197,35 @@ class ImportReport:
     already_deleted: int = 0             # tombstones of records deleted here already
     not_held: int = 0                    # tombstones of records this node does not hold
     kept: int = 0                        # tombstones not applied: own record, another path's, or newer held
+    refused: int = 0                     # records the origin rules refuse (origin_refusal)
+    refusals: list = field(default_factory=list)   # (record id, reason) of the first MAX_REFUSED_SHOWN of them
     index_error: str | None = None
 
+    def refuse(self, record_id: str, reason: str) -> None:
+        self.refused += 1
+        if len(self.refusals) < MAX_REFUSED_SHOWN:
+            self.refusals.append((record_id, reason))
+
     def summary(self) -> str:
-        return (f"bundle of node {self.node} ({self.created}) imported as source {self.source}: "
+        return (f"bundle of node {self.node} ({self.created}, {self.signer}) imported as source {self.source}: "
                 f"{self.records} records: {self.stored} stored, {self.unchanged} unchanged, "
-                f"{self.passed_here} already passed through this node, {self.older} older than held here; "
+                f"{self.passed_here} already passed through this node, {self.older} older than held here, "
+                f"{self.refused} refused; "
                 f"{self.tombstones} tombstones: {self.deleted} deleted, {self.already_deleted} already deleted, "
                 f"{self.not_held} not held here, {self.kept} kept")
+
+    def refusal_lines(self) -> list[str]:
+        """One line per refused record (the first MAX_REFUSED_SHOWN), naming it and the reason."""
+        lines = [f"refused record {_shown(rid, 200)}: {reason}" for rid, reason in self.refusals]
+        if self.refused > len(self.refusals):
+            lines.append(f"... and {self.refused - len(self.refusals)} more refused records (`pops-chm errors "
+                         f"{self.source}` lists them all)")
+        return lines
 
     def counters(self) -> dict:
         """As a harvest run counts: what `pops-chm status` shows as the source's last run."""
         return {"seen": self.records + self.tombstones, "stored": self.stored, "deleted": self.deleted,
-                "unchanged": self.unchanged + self.already_deleted,
+                "unchanged": self.unchanged + self.already_deleted, "failed": self.refused,
                 "skipped": self.passed_here + self.older + self.not_held + self.kept}
 
 
@@ -181,6 +235,7 @@ class Bundle:
     which pass two checks again before storing the chunk."""
     path: Path
     manifest: dict
+    signer: str = ""                     # e.g. "signed by node ke", or how an unsigned bundle was let in
     digests: dict[str, list[bytes]] = field(default_factory=dict)
 
     @property
@@ -190,6 +245,151 @@ class Bundle:
     @property
     def counts(self) -> dict:
         return self.manifest["counts"]
+
+
+# ---------------------------------------------------------------- keys: who made a bundle
+
+def key_file(cfg) -> Path:
+    """Where this node's private key is kept: node.key in the config, else node.key beside the store."""
+    return cfg.resolve(cfg.node["key"]) if cfg.node.get("key") else cfg.store_path.parent / "node.key"
+
+
+def node_key(cfg, *, create: bool = False) -> Ed25519PrivateKey | None:
+    """This node's private signing key; made (file mode 0600) when there is none and `create` is set, else
+    None. NodeKeyError when the file is readable by others or is not an Ed25519 key."""
+    path = key_file(cfg)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return _new_key(path) if create else None
+    if mode & 0o077:
+        raise NodeKeyError(f"{path}: this node's private key is readable by others (mode {mode & 0o777:o}); "
+                           f"make it private with: chmod 600 {path}")
+    return _load_key(path)
+
+
+def _load_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError, OSError) as exc:
+        raise NodeKeyError(f"{path}: not a private key in PEM without a password ({exc})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise NodeKeyError(f"{path}: holds a {type(key).__name__}, not an Ed25519 private key")
+    return key
+
+
+def _new_key(path: Path) -> Ed25519PrivateKey:
+    """A new key, written private from the start; if another process wrote one meanwhile, that one."""
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.new")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(pem)
+            os.link(tmp, path)               # fails if the file appeared meanwhile: never overwrite a key
+        finally:
+            tmp.unlink(missing_ok=True)
+    except FileExistsError:
+        return _load_key(path)
+    except OSError as exc:
+        raise NodeKeyError(f"{path}: cannot write this node's new private key: {exc.strerror or exc}") from None
+    return key
+
+
+def public_key_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """A public key as the config's trusted_nodes and the manifest write it: ed25519:<base64 of 32 bytes>."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return KEY_PREFIX + base64.b64encode(raw).decode("ascii")
+
+
+def _public_key(text: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(text[len(KEY_PREFIX):], validate=True))
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Whose bundles this node imports: node id -> the public keys it accepts for that node (the config's
+    trusted_nodes, and this node's own key); `unsigned`: this import also takes bundles whose maker cannot be
+    verified (--trust-unsigned)."""
+    keys: dict = field(default_factory=dict)
+    unsigned: bool = False
+
+    @classmethod
+    def for_config(cls, cfg, unsigned: bool = False) -> "Trust":
+        keys: dict[str, list[str]] = {}
+        for entry in cfg.data.get("trusted_nodes") or []:
+            keys.setdefault(entry["id"], []).append(entry["public_key"])
+        own = node_key(cfg)
+        if own is not None:
+            keys.setdefault(cfg.node["id"], []).append(public_key_text(own))
+        return cls({node: tuple(k) for node, k in keys.items()}, unsigned)
+
+
+def _signed_bytes(manifest: dict) -> bytes:
+    return SIGNED_PREFIX + _canonical_json({k: v for k, v in manifest.items()
+                                            if k not in ("manifest_sha256", "signature")})
+
+
+def _signature(manifest: dict, key: Ed25519PrivateKey) -> dict:
+    return {"algorithm": "ed25519", "public_key": public_key_text(key),
+            "value": base64.b64encode(key.sign(_signed_bytes(manifest))).decode("ascii")}
+
+
+def _check_signature(manifest: dict, trust: Trust) -> str:
+    """Who made the bundle, as far as its signature shows; BundleError when it may not be imported. A bundle
+    signed with a key trusted_nodes lists is taken only if the signature holds (even with --trust-unsigned:
+    such a bundle was changed after it was signed); one unsigned or signed with a key this node does not
+    know only with --trust-unsigned."""
+    sender = manifest["node"]["id"]
+    sig = manifest.get("signature")
+    if sig is None:
+        if trust.unsigned:
+            return "not signed, taken with --trust-unsigned"
+        raise BundleError("the bundle is not signed: this node imports bundles signed by the nodes listed under "
+                          "trusted_nodes in its config (or, for one import, with --trust-unsigned)")
+    if (not isinstance(sig, dict) or sig.get("algorithm") != "ed25519"
+            or not isinstance(sig.get("public_key"), str) or not _PUBLIC_KEY.fullmatch(sig["public_key"])
+            or not isinstance(sig.get("value"), str) or not _SIGNATURE.fullmatch(sig["value"])):
+        raise BundleError(f"{MANIFEST}: signature is malformed (expected algorithm ed25519, a public_key "
+                          "ed25519:<base64> and a base64 value): it was edited or damaged")
+    key, known = sig["public_key"], trust.keys.get(sender, ())
+    if key in known:
+        try:
+            _public_key(key).verify(base64.b64decode(sig["value"]), _signed_bytes(manifest))
+        except (InvalidSignature, ValueError):
+            raise BundleError(f"{MANIFEST} does not match its signature by node {sender}'s key: the bundle was "
+                              f"edited after node {sender} signed it, or node {sender} did not make it") from None
+        return f"signed by node {sender}"
+    if trust.unsigned:
+        return "signed with a key this node does not know, taken with --trust-unsigned"
+    listed = (f"not the key{'s' * (len(known) > 1)} trusted_nodes lists for it" if known
+              else "a key this node does not know")
+    raise BundleError(f"signed as node {sender} with the key {key}, {listed}: check the key with node "
+                      f"{sender}'s operator (`pops-chm keys show` there) and add {{id: {sender}, public_key: "
+                      f"\"{key}\"}} under trusted_nodes in this node's config, or import with --trust-unsigned")
+
+
+# ---------------------------------------------------------------- the origin rule
+
+def origin_refusal(rec: dict, sender: str, this_node: str) -> str | None:
+    """Why this node does not take a record that node `sender` delivered, or None when it may. A node
+    delivers its own records (origin `sender`) and the records it holds from others: their path starts at
+    their origin and ends at the sender. A record whose origin is this node never comes from outside."""
+    origin = (rec.get("origin") or {}).get("node")
+    path = rec.get("path") or []
+    route = _shown(" > ".join(map(str, path)), 200)
+    if origin == this_node:
+        return f"its origin is this node ({this_node}): this node's own records are never taken from another node"
+    if not path or path[0] != origin:
+        return f"its path {route} does not start at its origin node {_shown(origin)}"
+    if path[-1] != sender:
+        return f"node {sender} does not hold it: its path {route} ends at {_shown(path[-1])}, not at {sender}"
+    return None
 
 
 # ---------------------------------------------------------------- small helpers
@@ -302,10 +502,12 @@ def _zip_info(name: str, created: str) -> zipfile.ZipInfo:
 
 def export_bundle(cfg, store: Store, path, *, since: str | None = None, sources=()) -> ExportReport:
     """Write the records and tombstones this node changed at or after `since` (all when None), of the given
-    sources (all when empty), as a bundle at `path`. Streams: memory does not grow with the records."""
+    sources (all when empty), as a bundle at `path`, signed with this node's key (made on the first export).
+    Streams: memory does not grow with the records."""
     path = Path(path)
     report = ExportReport(path, "bundle")
     sources = sorted(set(sources))
+    signing_key = node_key(cfg, create=True)
 
     def write(tmp: Path) -> None:
         with _snapshot(store) as until, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -327,6 +529,7 @@ def export_bundle(cfg, store: Store, path, *, since: str | None = None, sources=
                         "software": {"name": SOFTWARE, "version": __version__},
                         "selection": {"since": since, "until": until, "sources": sources or None},
                         "counts": counts, "members": members}
+            manifest["signature"] = _signature(manifest, signing_key)
             manifest["manifest_sha256"] = _manifest_digest(manifest)
             zf.writestr(_zip_info(MANIFEST, until), json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
             report.records, report.tombstones = counts["records"], counts["tombstones"]
@@ -494,6 +697,10 @@ def _manifest_problem(m: dict, limits: Limits) -> str | None:
         if spec["bytes"] > limits.max_member_bytes:
             return (f"{name} would decompress to {spec['bytes']} bytes, more than the limit of "
                     f"{limits.max_member_bytes}")
+    for what, cap in (("records", limits.max_records), ("tombstones", limits.max_tombstones)):
+        if counts[what] > cap:
+            return (f"counts {counts[what]} {what}, more than the {cap} this node takes from one bundle "
+                    f"(exchange.max_{what} in its config)")
     return None
 
 
@@ -510,7 +717,7 @@ def _record_problem(line: bytes) -> str | None:
     rec, problem = _json_object(line)
     if problem:
         return problem
-    found = record_mod.problems(rec)
+    found = record_mod.problems(sanitise_strings(rec))   # validated as it will be stored
     if found:
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
         return f"record {_shown(rec.get('id'))}: {'; '.join(found[:3])}{more}"
@@ -551,40 +758,73 @@ def _chunk_digest(chunk: list[bytes]) -> bytes:
     return sha.digest()
 
 
-def _verify_member(zf, name: str, manifest: dict, max_line: int, problem_of: Callable[[bytes], str | None],
-                   fault: str) -> list[bytes]:
-    """Check one data member against the manifest and each line with `problem_of`; the chunk digests."""
+def _check_member_bytes(zf, name: str, manifest: dict) -> None:
+    """Pass one, first part: a data member's raw bytes against the manifest (size, SHA-256, lines), read in
+    blocks and parsed not at all, so a padded, swapped or miscounted member costs only its reading."""
     spec = manifest["members"][name]
     what = "records" if name == RECORDS else "tombstones"
-    count = manifest["counts"][what]
-    if zf.getinfo(name).file_size != spec["bytes"]:
-        raise BundleError(f"{name} has {zf.getinfo(name).file_size} bytes; the manifest says {spec['bytes']}: "
+    count, declared = manifest["counts"][what], spec["bytes"]
+    if zf.getinfo(name).file_size != declared:
+        raise BundleError(f"{name} has {zf.getinfo(name).file_size} bytes; the manifest says {declared}: "
                           "it was edited or damaged after export")
-    sha, digests, n, bad, shown = hashlib.sha256(), [], 0, 0, []
+    sha, size, lines, last = hashlib.sha256(), 0, 0, b"\n"
+    try:
+        with zf.open(name) as fh:
+            while block := fh.read(BLOCK):
+                size += len(block)
+                if size > declared:
+                    raise BundleError(f"{name} holds more than the {declared} bytes the manifest states")
+                sha.update(block)
+                lines += block.count(b"\n")
+                last = block[-1:]
+    except BundleError:
+        raise
+    except _DAMAGE as exc:
+        raise BundleError(f"{name} is damaged ({exc})") from None
+    if size != declared:
+        raise BundleError(f"{name} holds {size} bytes; the manifest says {declared}")
+    if sha.hexdigest() != spec["sha256"]:
+        raise BundleError(f"{name} does not match its SHA-256 in the manifest: it was damaged or edited after export")
+    if last != b"\n":
+        raise BundleError(f"{name} ends in the middle of line {lines + 1}: truncated or damaged")
+    if lines != count:
+        raise BundleError(f"{name} holds {lines} {what}; the manifest counts {count}: it was edited or damaged")
+
+
+def _verify_member(zf, name: str, manifest: dict, max_line: int, problem_of: Callable[[bytes], str | None],
+                   fault: str) -> list[bytes]:
+    """Pass one, second part, once every member's bytes passed: each line of a member checked with
+    `problem_of` (checking stops at the MAX_SHOWN-th bad line); the chunk digests pass two checks against."""
+    spec = manifest["members"][name]
+    count = manifest["counts"]["records" if name == RECORDS else "tombstones"]
+    sha, digests, n, shown = hashlib.sha256(), [], 0, []
     for chunk in _chunks(_member_lines(zf, name, spec["bytes"], max_line)):
         for line in chunk:
             n += 1
             sha.update(line)
             problem = problem_of(line)
             if problem:
-                bad += 1
-                if len(shown) < 5:
-                    shown.append(f"line {n}: {problem}")
+                shown.append(f"line {n}: {problem}")
+                if len(shown) == MAX_SHOWN:
+                    raise BundleError(f"{name} has {fault} (the first {MAX_SHOWN}, by line {n}, where checking "
+                                      f"stopped): {'; '.join(shown)}")
         digests.append(_chunk_digest(chunk))
-    if sha.hexdigest() != spec["sha256"]:
-        raise BundleError(f"{name} does not match its SHA-256 in the manifest: it was damaged or edited after export")
-    if n != count:
-        raise BundleError(f"{name} holds {n} {what}; the manifest counts {count}: it was edited or damaged")
-    if bad:
-        raise BundleError(f"{name} has {fault} ({bad} of {n}): {'; '.join(shown)}{' ...' if bad > len(shown) else ''}")
+    if sha.hexdigest() != spec["sha256"] or n != count:
+        raise BundleError(f"{name} changed while it was being verified; import the file again once it is complete")
+    if shown:
+        raise BundleError(f"{name} has {fault} ({len(shown)} of {n}): {'; '.join(shown)}")
     return digests
 
 
-def verify_bundle(path, limits: Limits | None = None, expect_sha256: str | None = None) -> Bundle:
+def verify_bundle(path, limits: Limits | None = None, expect_sha256: str | None = None,
+                  trust: Trust | None = None) -> Bundle:
     """Pass one: check everything about the file without storing anything. Raises BundleError naming the
     first thing wrong: not a ZIP or truncated, a member added or removed, a newer format, an edited manifest,
-    a member damaged or edited, counts that do not match, a record that does not validate, a size limit."""
-    path, limits = Path(path), limits or Limits()
+    a signature missing, unknown (unless `trust.unsigned`) or broken, a limit, a member damaged or edited,
+    counts that do not match, a record that does not validate. Nothing is parsed before the manifest's
+    signature and every member's size, SHA-256 and line count have passed. `trust` (default: nobody) says
+    whose signatures are taken: Trust.for_config(cfg)."""
+    path, limits, trust = Path(path), limits or Limits(), trust or Trust()
     if expect_sha256:
         try:
             actual = _file_sha256(path)
@@ -594,7 +834,9 @@ def verify_bundle(path, limits: Limits | None = None, expect_sha256: str | None 
             raise BundleError(f"the file's SHA-256 is {actual}, not the expected {_shown(expect_sha256, 70)}")
     with _open_zip(path, limits) as zf:
         manifest = _read_manifest(zf, limits)
-        bundle = Bundle(path, manifest)
+        bundle = Bundle(path, manifest, _check_signature(manifest, trust))
+        for name in DATA_MEMBERS:
+            _check_member_bytes(zf, name, manifest)
         bundle.digests[RECORDS] = _verify_member(zf, RECORDS, manifest, limits.max_record_bytes, _record_problem,
                                                  "records that do not validate against the record schema")
         bundle.digests[TOMBSTONES] = _verify_member(zf, TOMBSTONES, manifest, limits.max_tombstone_bytes,
@@ -644,25 +886,32 @@ def _outdated(store: Store, rec: dict) -> bool:
     return incoming <= held if row[0] else incoming < held
 
 
-def _load_records(store: Store, node: str, source: str, chunks, report: ImportReport) -> None:
+def _load_records(store: Store, node: str, bundle: Bundle, source: str, chunks, report: ImportReport,
+                  run_id: int) -> None:
     for chunk in chunks:
-        items = []
+        items, refused = [], []
         for line in chunk:
-            rec = json.loads(line.decode("utf-8"))
+            text = line.decode("utf-8").rstrip("\n")
+            sent = json.loads(text)
+            rec = sanitise_strings(sent)     # as every way in: text without NUL, ESC, U+FFFE and their kind
             report.records += 1
             path = rec.get("path") or []
-            # this node's own record coming back (or claiming to), or a loop: this node knows better
-            if node in path or rec["origin"].get("node") == node:
+            if node in path:                 # this node's own record coming back, or a loop: known here already
                 report.passed_here += 1
+                continue
+            reason = origin_refusal(rec, bundle.node_id, node)
+            if reason:
+                report.refuse(rec["id"], reason)
+                refused.append(Failure(source, rec["id"], f"refused: {reason}", f"{RECORDS} line {report.records}"))
                 continue
             if _outdated(store, rec):
                 report.older += 1
                 continue
+            raw = text if rec == sent else json.dumps(rec, ensure_ascii=False)   # as sent, less what was dropped
             rec["path"] = [*path, node]
-            items.append(Item(source, rec["id"], rec, line.decode("utf-8").rstrip("\n"), NATIVE_FORMAT,
-                              rec.get("datestamp")))
-        if items:
-            res = store.apply_batch(items)
+            items.append(Item(source, rec["id"], rec, raw, NATIVE_FORMAT, rec.get("datestamp")))
+        if items or refused:
+            res = store.apply_batch(items, refused, run_id=run_id)
             report.stored += res.stored
             report.unchanged += res.unchanged
 
@@ -701,7 +950,7 @@ def load_bundle(cfg, store: Store, bundle: Bundle, limits: Limits | None = None)
     if any(s["id"] == source for s in cfg.sources):
         raise BundleError(f"the config has a source named {source!r}, the source that records from node "
                           f"{bundle.node_id} are imported under; rename that source")
-    report = ImportReport(bundle.node_id, source, bundle.manifest["created"])
+    report = ImportReport(bundle.node_id, source, bundle.manifest["created"], bundle.signer)
     run_id = store.acquire(source)
     if run_id is None:
         holder = store.lock_holder(source) or {}
@@ -709,7 +958,8 @@ def load_bundle(cfg, store: Store, bundle: Bundle, limits: Limits | None = None)
                          f"since {holder.get('lock_since')})")
     try:
         with _open_zip(bundle.path, limits) as zf:
-            _load_records(store, node, source, _verified_chunks(zf, bundle, RECORDS, limits.max_record_bytes), report)
+            _load_records(store, node, bundle, source, _verified_chunks(zf, bundle, RECORDS, limits.max_record_bytes),
+                          report, run_id)
             _load_tombstones(store, node, bundle, source,
                              _verified_chunks(zf, bundle, TOMBSTONES, limits.max_tombstone_bytes), report)
     except BaseException as exc:

@@ -7,6 +7,7 @@ from . import crosswalks, enrich
 from .dates import utcnow
 from .raw import RawRecord
 from .record import canonical, make_id, validate
+from .textsafe import sanitise_strings
 
 
 class MappingError(ValueError):
@@ -52,6 +53,7 @@ def map_record(fmt: str | crosswalks.Crosswalk, raw: RawRecord, ctx: MapContext)
         raise
     except Exception as exc:  # a crosswalk's failure on one record is that record's error, not the run's
         raise MappingError(f"{cw.name}: {type(exc).__name__}: {exc}") from exc
+    partial = sanitise_strings(partial)   # the one text sanitiser of every way in, bundles included (textsafe)
     if cw.native:
         rec = canonical(partial)
         path = rec.get("path", [])

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from lxml import etree
 
 from cli import main
@@ -29,22 +31,62 @@ def cli(cfg, *args):
     return CliRunner().invoke(main, ["--config", str(cfg), *map(str, args)])
 
 
-def empty_node(d: Path, node_id: str = "tz", sources: str = "[]") -> Path:
-    """A node with its own config and store, holding nothing yet."""
+KEYS: dict[str, Ed25519PrivateKey] = {}
+
+
+def key_of(node_id: str) -> Ed25519PrivateKey:
+    """The test signing key of a node (one per node id, made once per test session)."""
+    return KEYS.setdefault(node_id, Ed25519PrivateKey.generate())
+
+
+def public_of(node_id: str) -> str:
+    return exchange.public_key_text(key_of(node_id))
+
+
+def trust_of(*node_ids: str, unsigned: bool = False) -> exchange.Trust:
+    return exchange.Trust({n: (public_of(n),) for n in node_ids}, unsigned)
+
+
+TRUST = trust_of("zz", "ke")
+
+
+def give_key(cfg: Path, node_id: str) -> None:
+    """Put the node's test key where the node keeps its key (data/node.key), private as export makes it."""
+    path = Path(cfg).parent / "data" / "node.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(key_of(node_id).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()))
+    path.chmod(0o600)
+
+
+def trusting(cfg: Path, *node_ids: str) -> Path:
+    """The config with trusted_nodes entries for the test keys of the given nodes (trusted_nodes kept last)."""
+    text = Path(cfg).read_text()
+    if "\ntrusted_nodes:\n" not in text:
+        text += "trusted_nodes:\n"
+    text += "".join(f'  - {{id: {n}, public_key: "{public_of(n)}"}}\n' for n in node_ids)
+    Path(cfg).write_text(text)
+    return cfg
+
+
+def empty_node(d: Path, node_id: str = "tz", sources: str = "[]", trusts=("ke",), extra: str = "") -> Path:
+    """A node with its own config and store, holding nothing yet, taking the bundles of the nodes `trusts`."""
     d.mkdir(parents=True, exist_ok=True)
     cfg = d / "node_config.yaml"
     cfg.write_text(f'node: {{id: {node_id}, name: "Node {node_id}", url: "http://127.0.0.1:8099"}}\n'
                    "store: {path: data/node.sqlite}\nindex: {backend: embedded}\n"
-                   f"sources: {sources}\n")
-    return cfg
+                   f"sources: {sources}\n{extra}")
+    return trusting(cfg, *trusts) if trusts else cfg
 
 
-def harvested_sample(d: Path) -> Path:
+def harvested_sample(d: Path, trusts=()) -> Path:
+    """The bundled sample node (ke), harvested, signing with the test key of ke."""
     d.mkdir(parents=True, exist_ok=True)
     cfg = copy_sample_node(d)
+    give_key(cfg, "ke")
     r = cli(cfg, "harvest")
     assert r.exit_code == 0, r.output
-    return cfg
+    return trusting(cfg, *trusts) if trusts else cfg
 
 
 def store_of(cfg) -> Store:
@@ -91,19 +133,26 @@ def rezip(src: Path, dst: Path, edit=None, extra: dict | None = None, drop=()) -
             zout.writestr(name, data)
 
 
-def resealed(manifest: dict) -> bytes:
-    """A manifest edited by someone who also recomputed its own checksum."""
+def resealed(manifest: dict, signer: str | None = "node") -> bytes:
+    """A manifest edited by someone who also recomputed its own checksum and signed it again with the key of
+    `signer` (default: the node the manifest names, as a node whose own software went wrong would); with
+    signer None the old signature is left as it was."""
+    if signer == "node":
+        node_id = str(manifest["node"].get("id"))
+        signer = node_id if exchange._NODE_ID.fullmatch(node_id) else None   # '../etc' signs nothing
+    if signer is not None:
+        manifest["signature"] = exchange._signature(manifest, key_of(signer))
     manifest["manifest_sha256"] = exchange._manifest_digest(manifest)
     return json.dumps(manifest).encode()
 
 
-def edit_manifest(change):
+def edit_manifest(change, signer: str | None = "node"):
     def edit(name, data):
         if name != "manifest.json":
             return data
         m = json.loads(data)
         change(m)
-        return resealed(m)
+        return resealed(m, signer)
     return edit
 
 
@@ -143,7 +192,8 @@ def test_export_prints_a_one_line_summary_and_writes_a_self_describing_zip(pair)
         assert sorted(zf.namelist()) == ["manifest.json", "records.jsonl", "tombstones.jsonl"]
         m = json.loads(zf.read("manifest.json"))
         lines = zf.read("records.jsonl").splitlines()
-    assert (m["format"], m["format_version"]) == ("pops-chm-bundle", "1.0")
+    assert (m["format"], m["format_version"]) == ("pops-chm-bundle", "1.1")
+    assert m["signature"]["algorithm"] == "ed25519" and m["signature"]["public_key"] == public_of("ke")
     assert m["node"]["id"] == "ke" and m["node"]["name"] and m["node"]["url"]
     assert m["software"] == {"name": "pops-chm", "version": __version__}
     assert m["selection"]["since"] is None and m["selection"]["sources"] is None
@@ -257,8 +307,11 @@ def test_a_tombstone_never_deletes_the_importing_nodes_own_records(tmp_path):
     b.mkdir()
     cfg_b = copy_sample_node(b)
     cfg_b.write_text(cfg_b.read_text().replace("\n  id: ke ", "\n  id: tz ", 1))
+    give_key(cfg_b, "tz")
+    trusting(cfg_b, "ug")
     assert cli(cfg_b, "harvest").exit_code == 0
-    a = empty_node(tmp_path / "a", "ug")
+    a = empty_node(tmp_path / "a", "ug", trusts=("tz",))
+    give_key(a, "ug")
     assert cli(cfg_b, "export", tmp_path / "b.zip").exit_code == 0
     assert cli(a, "import", tmp_path / "b.zip").exit_code == 0
     own = next(i for i, (deleted, rec) in rows(cfg_b).items() if rec["origin"]["node"] == "tz")
@@ -278,8 +331,11 @@ def test_a_bundle_cannot_overwrite_the_importing_nodes_own_records(pair, tmp_pat
     forged = dict(rec, title={"en": "Forged"}, datestamp="2099-01-01T00:00:00Z", path=["evil"])
     _bundle(tmp_path / "forged.zip", json.dumps(forged).encode() + b"\n", node={"id": "evil"})
     before = rows(a)
-    r = cli(a, "import", tmp_path / "forged.zip")
-    assert r.exit_code == 0 and "1 already passed through this node" in r.stdout, r.stdout
+    # even taken on trust, a bundle never brings this node's own records
+    r = cli(a, "import", "--trust-unsigned", tmp_path / "forged.zip")
+    assert r.exit_code == 1 and "1 refused" in r.stdout, r.output
+    assert (f"refused record '{rec['id']}': its origin is this node (ke): this node's own records are never "
+            "taken from another node") in r.stderr
     assert rows(a) == before
 
 
@@ -393,11 +449,17 @@ def _invalid_record_resealed(src: Path, dst: Path) -> None:
 
 
 def _lone_surrogate_resealed(src: Path, dst: Path) -> None:
-    """Valid JSON that is not Unicode text: a lone surrogate escaped in a title (storing it would fail)."""
+    """Valid JSON that is not Unicode text: a lone surrogate escaped in a title's language, where the
+    sanitiser (which drops one from text) does not reach: storing it would fail."""
     with zipfile.ZipFile(src) as zf:
         rec = json.loads(zf.read("records.jsonl").splitlines()[0])
-    rec["title"] = {"en": "PLACEHOLDER"}
-    _resealed_with(src, dst, json.dumps(rec).encode().replace(b"PLACEHOLDER", b"broken \\ud800 text"))
+    rec["title"] = {"PLACEHOLDER": "broken text"}
+    _resealed_with(src, dst, json.dumps(rec).encode().replace(b"PLACEHOLDER", b"en\\ud800"))
+
+
+def _signed_by(signer: str):
+    """The manifest signed again with another node's key (the records untouched)."""
+    return lambda s, d: rezip(s, d, edit=edit_manifest(lambda m: None, signer=signer))
 
 
 TAMPERING = {
@@ -421,7 +483,7 @@ TAMPERING = {
                                 r"records\.jsonl has records that do not validate against the record schema \(1 of \d+\): line 1: "
                                 r"record '[^']+': \(record\): 'title' is a required property"),
     "lone surrogate resealed": (_lone_surrogate_resealed,
-                                r"line 1: record '[^']+': title/en: text holds a lone surrogate \(U\+D800\)"),
+                                r"line 1: record '[^']+': title/'en\\ud800': text holds a lone surrogate \(U\+D800\)"),
     "path traversal member": (lambda s, d: rezip(s, d, extra={"../../escaped.txt": b"x"}),
                               r"unexpected member '\.\./\.\./escaped\.txt'"),
     "duplicate member": (lambda s, d: rezip(s, d, extra={"records.jsonl": b"{}\n"}), r"appears twice"),
@@ -430,6 +492,15 @@ TAMPERING = {
     "newer format": (lambda s, d: rezip(s, d, edit=edit_manifest(lambda m: (m.update(format_version="2.0"), m["software"].update(version="9.1.0")))),
                      r"made by a newer node version 9\.1\.0 \(bundle format 2\.0\); this node \(pops-chm "
                      + re.escape(__version__) + r"\) reads bundle format up to 1\.x; upgrade"),
+    "manifest edited, checksum recomputed, not signed again": (
+        lambda s, d: rezip(s, d, edit=edit_manifest(lambda m: m["node"].update(name="Someone else"), signer=None)),
+        r"manifest\.json does not match its signature by node ke's key: the bundle was edited after node ke signed it"),
+    "signature removed": (lambda s, d: rezip(s, d, edit=edit_manifest(lambda m: m.pop("signature"), signer=None)),
+                          r"the bundle is not signed: this node imports bundles signed by the nodes listed under "
+                          r"trusted_nodes in its config \(or, for one import, with --trust-unsigned\)"),
+    "signed by another key": (_signed_by("evil"),
+                              r"signed as node ke with the key ed25519:\S+, not the key trusted_nodes lists for it: "
+                              r"check the key with node ke's operator"),
     "too big to decompress": (lambda s, d: rezip(s, d, edit=edit_manifest(lambda m: m["members"]["records.jsonl"].update(bytes=50 * 1024 ** 3))),
                               r"records\.jsonl would decompress to 53687091200 bytes, more than the limit"),
 }
@@ -460,10 +531,11 @@ def test_a_newer_minor_version_is_read(pair, tmp_path):
     assert len(rows(c)) == json.loads(zipfile.ZipFile(bundle).read("manifest.json"))["counts"]["records"]
 
 
-def _bundle(path: Path, records: bytes, tombstones: bytes = b"", **manifest_over) -> None:
-    """A bundle written by hand (honest checksums) around the given member bytes."""
+def _bundle(path: Path, records: bytes, tombstones: bytes = b"", signed: bool = True, **manifest_over) -> None:
+    """A bundle written by hand (honest checksums) around the given member bytes, signed with the test key
+    of the node it names (zz unless `node` is given), or not at all."""
     members = {"records.jsonl": records, "tombstones.jsonl": tombstones}
-    m = {"format": "pops-chm-bundle", "format_version": "1.0", "created": "2024-05-06T07:08:09Z",
+    m = {"format": "pops-chm-bundle", "format_version": "1.1", "created": "2024-05-06T07:08:09Z",
          "node": {"id": "zz"}, "software": {"name": "pops-chm", "version": "0.1.0"},
          "selection": {"since": None, "until": "2024-05-06T07:08:09Z", "sources": None},
          "counts": {"records": records.count(b"\n"), "tombstones": tombstones.count(b"\n")},
@@ -472,7 +544,7 @@ def _bundle(path: Path, records: bytes, tombstones: bytes = b"", **manifest_over
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
             zf.writestr(name, data)
-        zf.writestr("manifest.json", resealed(m))
+        zf.writestr("manifest.json", resealed(m, "node" if signed else None))
 
 
 def test_size_limits_hold_while_streaming(tmp_path):
@@ -482,9 +554,9 @@ def test_size_limits_hold_while_streaming(tmp_path):
     _bundle(tmp_path / "bomb.zip", zeros)
     assert (tmp_path / "bomb.zip").stat().st_size < 200_000
     with pytest.raises(exchange.BundleError, match=r"would decompress to 67108865 bytes, more than the limit of 1048576"):
-        exchange.verify_bundle(tmp_path / "bomb.zip", exchange.Limits(max_member_bytes=1024 * 1024))
+        exchange.verify_bundle(tmp_path / "bomb.zip", exchange.Limits(max_member_bytes=1024 * 1024), trust=TRUST)
     with pytest.raises(exchange.BundleError, match=r"records\.jsonl line 1 is longer than the limit of 5242880 bytes"):
-        exchange.verify_bundle(tmp_path / "bomb.zip")
+        exchange.verify_bundle(tmp_path / "bomb.zip", trust=TRUST)
     # a bundle whose ZIP directory and manifest both claim 1000 bytes for that member: reading stops there
     _bundle(tmp_path / "liar.zip", zeros, members={
         "records.jsonl": {"sha256": hashlib.sha256(zeros[:1000]).hexdigest(), "bytes": 1000},
@@ -494,7 +566,7 @@ def test_size_limits_hold_while_streaming(tmp_path):
     data[cd + 24: cd + 28] = (1000).to_bytes(4, "little")   # the directory's uncompressed size
     (tmp_path / "liar.zip").write_bytes(bytes(data))
     with pytest.raises(exchange.BundleError, match=r"records\.jsonl (is damaged \(Bad CRC-32|ends in the middle of line 1)"):
-        exchange.verify_bundle(tmp_path / "liar.zip")
+        exchange.verify_bundle(tmp_path / "liar.zip", trust=TRUST)
 
 
 def test_a_zip_with_many_members_is_refused_before_its_directory_is_read(tmp_path):
@@ -502,7 +574,7 @@ def test_a_zip_with_many_members_is_refused_before_its_directory_is_read(tmp_pat
         for i in range(2000):
             zf.writestr(f"m{i}", b"")
     with pytest.raises(exchange.BundleError, match=r"holds 2000 members .* not a bundle"):
-        exchange.verify_bundle(tmp_path / "many.zip")
+        exchange.verify_bundle(tmp_path / "many.zip", trust=TRUST)
 
 
 def test_hostile_lines_are_refused_with_their_line(tmp_path):
@@ -516,15 +588,15 @@ def test_hostile_lines_are_refused_with_their_line(tmp_path):
     for n, (line, message) in enumerate(cases.items()):
         _bundle(tmp_path / f"h{n}.zip", rec + line)
         with pytest.raises(exchange.BundleError, match=message):
-            exchange.verify_bundle(tmp_path / f"h{n}.zip")
+            exchange.verify_bundle(tmp_path / f"h{n}.zip", trust=TRUST)
     _bundle(tmp_path / "t.zip", rec, b'{"id": "a b", "deleted": "2024-01-01T00:00:00Z"}\n')
     with pytest.raises(exchange.BundleError, match=r"tombstones\.jsonl has malformed tombstones \(1 of 1\): line 1: id is missing or not a record id"):
-        exchange.verify_bundle(tmp_path / "t.zip")
+        exchange.verify_bundle(tmp_path / "t.zip", trust=TRUST)
     _bundle(tmp_path / "n.zip", rec, node={"id": "../etc"})
     with pytest.raises(exchange.BundleError, match=r"node\.id is missing or not a node id"):
-        exchange.verify_bundle(tmp_path / "n.zip")
+        exchange.verify_bundle(tmp_path / "n.zip", trust=TRUST)
     _bundle(tmp_path / "ok.zip", rec, b'{"id": "zz:s:1", "deleted": "2024-01-01T00:00:00Z"}\n')
-    assert exchange.verify_bundle(tmp_path / "ok.zip").counts == {"records": 1, "tombstones": 1}
+    assert exchange.verify_bundle(tmp_path / "ok.zip", trust=TRUST).counts == {"records": 1, "tombstones": 1}
 
 
 def test_a_file_changed_between_verification_and_loading_stores_only_verified_chunks(tmp_path):
@@ -532,7 +604,7 @@ def test_a_file_changed_between_verification_and_loading_stores_only_verified_ch
             for i in range(exchange.CHUNK + 10)]
     records = b"".join(json.dumps(r).encode() + b"\n" for r in recs)
     _bundle(tmp_path / "b.zip", records)
-    bundle = exchange.verify_bundle(tmp_path / "b.zip")
+    bundle = exchange.verify_bundle(tmp_path / "b.zip", trust=TRUST)
     edited = records.replace(b'"zz:s:%d"' % (exchange.CHUNK + 5), b'"zz:s:50X"')   # same length, other content
     _bundle(tmp_path / "b.zip", edited)   # replaced after pass one, before pass two
     cfg = empty_node(tmp_path / "n")
@@ -543,6 +615,208 @@ def test_a_file_changed_between_verification_and_loading_stores_only_verified_ch
             exchange.load_bundle(c, st, bundle)
         assert st.count() == exchange.CHUNK and st.get("zz:s:50X") is None
         assert st.last_run("import-zz")["status"] == "failed"
+
+
+# ---------------------------------------------------------------- keys, trust and the origin rules
+
+def test_keys_show_gives_the_trusted_nodes_entry_and_the_key_stays_private(tmp_path):
+    a = empty_node(tmp_path / "a", "ml", trusts=())
+    r = cli(a, "keys", "show")
+    key_file = tmp_path / "a" / "data" / "node.key"
+    assert r.exit_code == 0 and f"made this node's private key: {key_file}" in r.stderr, r.output
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    public = re.search(r"^node ml public key: (ed25519:\S{44})$", r.stdout, re.M).group(1)
+    again = cli(a, "keys", "show")
+    assert again.stdout == r.stdout and "made" not in again.stderr   # the same key, not a new one
+    # the printed entry is what another node's config takes, as it is
+    b = empty_node(tmp_path / "b", trusts=())
+    b.write_text(b.read_text() + r.stdout.split("bundles:\n", 1)[1])
+    assert cli(b, "config", "check").exit_code == 0
+    assert cli(a, "export", tmp_path / "ml.zip").exit_code == 0
+    with zipfile.ZipFile(tmp_path / "ml.zip") as zf:
+        assert json.loads(zf.read("manifest.json"))["signature"]["public_key"] == public
+    r = cli(b, "import", tmp_path / "ml.zip")
+    assert r.exit_code == 0 and "bundle of node ml (" in r.stdout and ", signed by node ml) imported" in r.stdout, r.output
+    # a key others can read is not used
+    key_file.chmod(0o644)
+    r = cli(a, "export", tmp_path / "again.zip")
+    assert r.exit_code == 1 and f"{key_file}: this node's private key is readable by others (mode 644); " \
+                                f"make it private with: chmod 600 {key_file}" in r.stderr, r.output
+    assert not (tmp_path / "again.zip").exists()
+    # a public key that is not one is named in config check
+    b.write_text(b.read_text().replace(public, "ed25519:not-a-key"))
+    r = cli(b, "config", "check")
+    assert r.exit_code == 2 and "trusted_nodes[0].public_key" in r.stderr and "ed25519: followed by 44 base64" in r.stderr, r.stderr
+
+
+def test_trust_unsigned_takes_an_unverifiable_bundle_for_that_import_only(tmp_path):
+    rec = valid_record(id="zz:s:1", origin={"node": "zz", "source": "s", "identifier": "1"}, path=["zz"])
+    _bundle(tmp_path / "unsigned.zip", json.dumps(rec).encode() + b"\n", signed=False)
+    b = empty_node(tmp_path / "b", trusts=("zz",))
+    r = cli(b, "import", tmp_path / "unsigned.zip")
+    assert r.exit_code == 1 and "refused: the bundle is not signed" in r.stderr and rows(b) == {}
+    r = cli(b, "import", "--trust-unsigned", tmp_path / "unsigned.zip")
+    assert r.exit_code == 0 and "(2024-05-06T07:08:09Z, not signed, taken with --trust-unsigned)" in r.stdout, r.output
+    assert set(rows(b)) == {"zz:s:1"}
+    # an unknown node's signature is as good as none; a known key's broken signature is refused all the same
+    rec2 = dict(rec, id="zz:s:2", origin={"node": "zz", "source": "s", "identifier": "2"})
+    _bundle(tmp_path / "stranger.zip", json.dumps(rec2).encode() + b"\n", node={"id": "stranger"})
+    assert cli(b, "import", tmp_path / "stranger.zip").exit_code == 1
+    r = cli(b, "import", "--trust-unsigned", tmp_path / "stranger.zip")
+    assert r.exit_code == 1 and "node stranger does not hold it" in r.stderr   # signature let in, origin rule holds
+    _bundle(tmp_path / "zz.zip", json.dumps(rec2).encode() + b"\n")
+    rezip(tmp_path / "zz.zip", tmp_path / "edited.zip",
+          edit=edit_manifest(lambda m: m["node"].update(name="Not zz"), signer=None))
+    r = cli(b, "import", "--trust-unsigned", tmp_path / "edited.zip")
+    assert r.exit_code == 1 and "does not match its signature by node zz's key" in r.stderr
+    assert set(rows(b)) == {"zz:s:1"}
+
+
+def test_origin_rules_refuse_records_by_id_with_the_reason(tmp_path):
+    """A bundle signed by zz, imported by tz: zz sends its own records and those it holds from others."""
+    def rec(rid, origin, path):
+        return json.dumps(valid_record(id=rid, origin={"node": origin, "source": "s", "identifier": rid},
+                                       path=path)).encode() + b"\n"
+    lines = [rec("zz:s:1", "zz", ["zz"]),            # zz's own
+             rec("ug:s:2", "ug", ["ug", "zz"]),      # ug's, held by zz
+             rec("ug:s:3", "ug", ["ug"]),            # not held by zz
+             rec("tz:s:4", "tz", ["zz"]),            # claims this node as its origin
+             rec("ug:s:5", "ug", ["zz"]),            # a path not from its origin
+             rec("ml:s:6", "ml", ["ml", "tz", "zz"])]   # passed through this node already: known here
+    _bundle(tmp_path / "zz.zip", b"".join(lines))
+    b = empty_node(tmp_path / "b", trusts=("zz",))
+    r = cli(b, "import", tmp_path / "zz.zip")
+    assert r.exit_code == 1, r.output
+    assert ("6 records: 2 stored, 0 unchanged, 1 already passed through this node, 0 older than held here, "
+            "3 refused") in r.stdout, r.stdout
+    reasons = {"ug:s:3": "node zz does not hold it: its path 'ug' ends at 'ug', not at zz",
+               "tz:s:4": "its origin is this node (tz): this node's own records are never taken from another node",
+               "ug:s:5": "its path 'zz' does not start at its origin node 'ug'"}
+    for rid, reason in reasons.items():
+        assert f"refused record '{rid}': {reason}\n" in r.stderr, r.stderr
+    assert set(rows(b)) == {"zz:s:1", "ug:s:2"}
+    with store_of(b) as st:   # kept as the source's failed records: `pops-chm errors import-zz` lists them
+        assert {f["identifier"]: f["error"] for f in st.failures("import-zz")} == \
+            {rid: f"refused: {reason}" for rid, reason in reasons.items()}
+        assert st.last_run("import-zz")["failed"] == 3
+    assert exchange.origin_refusal(json.loads(lines[1]), "zz", "tz") is None
+
+
+# ---------------------------------------------------------------- bundles that cost time to refuse
+
+EMPTY_OBJECTS = b"{}\n" * (2 * 1024 * 1024 // 3)    # 2 MiB of lines that parse but are no records
+
+
+def _streamed_bundle(path: Path, line: bytes, n: int, **manifest_over) -> None:
+    """A signed bundle (node zz) whose records.jsonl is `line` n times, written and hashed as a stream."""
+    sha, block = hashlib.sha256(), line * (1024 * 1024 // len(line))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("records.jsonl", "w", force_zip64=True) as out:
+            left = n
+            while left:
+                part = block[: min(left, len(block) // len(line)) * len(line)]
+                out.write(part)
+                sha.update(part)
+                left -= len(part) // len(line)
+        zf.writestr("tombstones.jsonl", b"")
+        m = {"format": "pops-chm-bundle", "format_version": "1.1", "created": "2024-05-06T07:08:09Z",
+             "node": {"id": "zz"}, "software": {"name": "pops-chm", "version": "0.1.0"},
+             "selection": {"since": None, "until": "2024-05-06T07:08:09Z", "sources": None},
+             "counts": {"records": n, "tombstones": 0},
+             "members": {"records.jsonl": {"sha256": sha.hexdigest(), "bytes": n * len(line)},
+                         "tombstones.jsonl": {"sha256": hashlib.sha256(b"").hexdigest(), "bytes": 0}}}
+        m.update(manifest_over)
+        zf.writestr("manifest.json", resealed(m))
+
+
+def test_a_bundle_built_to_cost_time_is_refused_before_its_lines_are_parsed(tmp_path):
+    """A 4 KB ZIP of an honestly declared 2 MiB of '{}' lines, and one of 200 MiB: refused on the signature,
+    the caps, the raw bytes or at the fifth bad line, never after parsing every line; nothing stored."""
+    b = empty_node(tmp_path / "b", trusts=("zz",))
+    capped = empty_node(tmp_path / "capped", trusts=("zz",), extra="exchange: {max_records: 1000}\n")
+    cases = []
+    _bundle(tmp_path / "unsigned.zip", EMPTY_OBJECTS, signed=False)
+    assert (tmp_path / "unsigned.zip").stat().st_size < 8 * 1024
+    cases.append((b, "unsigned.zip", (), r"refused: the bundle is not signed"))
+    _bundle(tmp_path / "signed.zip", EMPTY_OBJECTS)
+    cases.append((capped, "signed.zip", (), r"refused: manifest\.json: counts 699050 records, more than the 1000 "
+                                            r"this node takes from one bundle \(exchange\.max_records in its config\)"))
+    cases.append((b, "signed.zip", (), r"refused: records\.jsonl has records that do not validate against the "
+                                       r"record schema \(the first 5, by line 5, where checking stopped\): line 1: "
+                                       r"record 'None': \(record\): 'id' is a required property.*; line 5: "))
+    cases.append((b, "unsigned.zip", ("--trust-unsigned",), r"\(the first 5, by line 5, where checking stopped\)"))
+    # every member's bytes are checked before any record is parsed: the tombstones' checksum fails first
+    tomb = b'{"id": "zz:s:1", "deleted": "2024-01-01T00:00:00Z"}\n'
+    _bundle(tmp_path / "bad-tombstones.zip", EMPTY_OBJECTS, tomb,
+            members={"records.jsonl": {"sha256": hashlib.sha256(EMPTY_OBJECTS).hexdigest(), "bytes": len(EMPTY_OBJECTS)},
+                     "tombstones.jsonl": {"sha256": "0" * 64, "bytes": len(tomb)}})
+    cases.append((b, "bad-tombstones.zip", (), r"refused: tombstones\.jsonl does not match its SHA-256 in the manifest"))
+    n = 200 * 1024 * 1024 // 3
+    _streamed_bundle(tmp_path / "200mib.zip", b"{}\n", n, counts={"records": 10, "tombstones": 0})
+    cases.append((b, "200mib.zip", (), rf"refused: records\.jsonl holds {n} records; the manifest counts 10: it was edited"))
+    for node, name, flags, message in cases:
+        seq = max_seq(node)             # opens (makes) the empty store first
+        before = data_fingerprint(node)
+        r = cli(node, "import", *flags, tmp_path / name)
+        assert r.exit_code == 1 and re.search(message, r.stderr), (name, r.output)
+        assert r.stderr.rstrip().endswith("nothing was imported")
+        assert data_fingerprint(node) == before and max_seq(node) == seq
+
+
+# ---------------------------------------------------------------- one sanitiser for every way in
+
+DIRTY_TITLE = "PCB\u0000 inventory \u001b[31mKenya\ufffe 2024"
+DIRTY_DESCRIPTION = "Transformers\u001b]0;owned\u0007 and capacitors\u0000."
+
+
+def test_imported_text_loses_nul_esc_and_noncharacters_as_a_harvest_does(tmp_path):
+    """The same text harvested (a DCAT catalogue in Turtle) and imported (a bundle signed by zz) is stored
+    the same: without NUL, ESC, BEL and U+FFFE, everything else kept."""
+    esc = lambda text: text.encode("unicode_escape").decode("ascii").replace("\\x", "\\u00")   # Turtle's \uXXXX
+    (tmp_path / "cat.ttl").write_text(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n"
+        f'<https://data.example.org/dataset/1> a dcat:Dataset ; dct:identifier "1" ;\n'
+        f'    dct:title "{esc(DIRTY_TITLE)}"@en ; dct:description "{esc(DIRTY_DESCRIPTION)}"@en .\n')
+    zz = empty_node(tmp_path / "zz", "zz", trusts=(),
+                    sources=f'[{{id: zz-data, type: rdf, format: dcat, path: "{tmp_path / "cat.ttl"}"}}]')
+    assert cli(zz, "harvest").exit_code == 0
+    (rid, (_, harvested)), = rows(zz).items()
+    assert harvested["title"] == {"en": "PCB inventory [31mKenya 2024"}
+    assert harvested["description"] == {"en": "Transformers]0;owned and capacitors."}
+
+    sent = dict(harvested, title={"en": DIRTY_TITLE}, description={"en": DIRTY_DESCRIPTION},
+                keywords={"en": ["PCB\u0000s"]})
+    _bundle(tmp_path / "zz.zip", json.dumps(sent, ensure_ascii=False).encode() + b"\n")
+    assert "\ufffe".encode() in zipfile.ZipFile(tmp_path / "zz.zip").read("records.jsonl")   # sent as it is
+    b = empty_node(tmp_path / "b", trusts=("zz",))
+    r = cli(b, "import", tmp_path / "zz.zip")
+    assert r.exit_code == 0 and "1 stored" in r.stdout, r.output
+    stored = rows(b)[rid][1]
+    assert stored["title"] == harvested["title"] and stored["description"] == harvested["description"]
+    assert stored["keywords"] == {"en": ["PCBs"]}
+    with store_of(b) as st:
+        raw = st.db.execute("SELECT raw FROM records WHERE id = ?", (rid,)).fetchone()[0]
+    assert not re.search("[\u0000\u0007\u001b\ufffe]", raw) and "\\u0000" not in raw and "\\u001b" not in raw
+    assert rid in search_ids(b, "inventory")
+
+
+def test_native_harvest_and_import_drop_the_same_characters(tmp_path):
+    """C1 controls (U+009B opens a terminal escape like ESC [) and U+FEFF are allowed in XML: a harvest in
+    the native pops format drops them as a bundle import does."""
+    from harvester import popsxml
+    sent = valid_record(id="zz:s:1", origin={"node": "zz", "source": "s", "identifier": "1"}, path=["zz"],
+                        title={"en": "PCB\u009b31m inventory\ufeff"}, description={"en": "Kenya\u0085 2024"})
+    (tmp_path / "rec.xml").write_bytes(popsxml.to_xml(sent))
+    h = empty_node(tmp_path / "h", trusts=(),
+                   sources=f'[{{id: from-zz, type: xml, format: pops, path: "{tmp_path / "rec.xml"}"}}]')
+    r = cli(h, "harvest")
+    assert r.exit_code == 0, r.output
+    _bundle(tmp_path / "zz.zip", json.dumps(sent).encode() + b"\n")
+    b = empty_node(tmp_path / "b", trusts=("zz",))
+    assert cli(b, "import", tmp_path / "zz.zip").exit_code == 0
+    harvested, imported = rows(h)["zz:s:1"][1], rows(b)["zz:s:1"][1]
+    assert harvested["title"] == imported["title"] == {"en": "PCB31m inventory"}
+    assert harvested["description"] == imported["description"] == {"en": "Kenya 2024"}
 
 
 # ---------------------------------------------------------------- OAI static repository
@@ -660,6 +934,7 @@ def _peak_rss_mb(*args) -> float:
 
 def _generated_node(d: Path, n: int) -> Path:
     cfg = empty_node(d, "big")
+    give_key(cfg, "big")
     text = "Inventory of polychlorinated biphenyls in transformers and capacitors, with disposal plans. " * 8
     with store_of(cfg) as st:
         for start in range(0, n, 1000):
@@ -678,7 +953,7 @@ def test_export_and_import_memory_stays_flat(tmp_path, capsys):
     peaks = {}
     for n in (2_000, 20_000):
         a = _generated_node(tmp_path / f"a{n}", n)
-        b = empty_node(tmp_path / f"b{n}")
+        b = empty_node(tmp_path / f"b{n}", trusts=("big",))
         out = tmp_path / f"big{n}.zip"
         peaks[("export", n)] = _peak_rss_mb("--config", a, "export", out)
         peaks[("import", n)] = _peak_rss_mb("--config", b, "import", out)

@@ -10,9 +10,8 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-# C0 controls other than whitespace, DEL, C1 controls, BOM/zero-width no-break space, non-characters and
-# lone surrogates: never useful in metadata text, and some of them break XML output and search engines.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffe\uffff\ud800-\udfff]")
+from ..textsafe import drop_controls   # the one sanitiser: imports and every other way in use it too
+
 _SPACE = re.compile(r"\s+")
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
 _ENTITY = re.compile(r"&(?:gt|lt|amp|quot|apos|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
@@ -25,7 +24,7 @@ def clean(text) -> str:
     """One line of text: control characters dropped, runs of whitespace made one space, ends stripped."""
     if text is None:
         return ""
-    text = _CONTROL.sub("", str(text))
+    text = drop_controls(str(text))
     return _SPACE.sub(" ", text).strip()
 
 
@@ -33,7 +32,7 @@ def clean_paragraphs(text) -> str:
     """Longer text (descriptions): each paragraph cleaned, paragraphs kept apart by one blank line."""
     if text is None:
         return ""
-    text = _CONTROL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n")
+    text = drop_controls(str(text)).replace("\r\n", "\n").replace("\r", "\n")
     parts = [clean(p) for p in _PARAGRAPH.split(text)]
     return "\n\n".join(p for p in parts if p)
 
