@@ -615,7 +615,7 @@ def _print_federated(out: dict, lang, as_json: bool) -> None:
         click.echo(f"  {n['id']:16} {n['status']:10} {detail}  {n.get('ms', 0):.0f} ms")
     if out.get("partial"):
         click.echo("partial results: not every node answered", err=True)
-    click.echo(f"{out['total']} records{' (estimate)' if out.get('total_is_estimate') else ''}")
+    click.echo(f"{out['total']} records" + (f" ({out['total_reason']})" if out.get("total_reason") else ""))
     for i, hit in enumerate(out["results"], 1):
         title = _title_in(hit["title"], lang, hit["id"])
         click.echo(f"{i:3}. {title}\n     id {hit['id']}  [{', '.join(hit.get('nodes', []))}]")

@@ -154,7 +154,9 @@ def test_federated_search_from_the_cli_with_a_dead_peer(tmp_path):
     out = json.loads(r.stdout)
     status = {n["id"]: n["status"] for n in out["nodes"]}
     assert status == {"ke": "answered", "secretariat": "failed"}
-    assert out["total"] > 5 and out["partial"] is True
+    assert out["total"] > 5 and out["partial"] is True and out["total_exact"] is False
+    text = invoke("--config", cfg, "search", "PCB", "--federated").stdout
+    assert f"{out['total']} records (a lower bound: secretariat (failed) did not answer" in text
     r = invoke("--config", cfg, "search", "PCB", "--federated", "--cursor", "abc")
     assert r.exit_code == 2 and "cursor paging is per node" in r.output
 

@@ -5,6 +5,7 @@ and closes them at once (to count attempts during a cool-down)."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -246,16 +247,17 @@ def test_a_record_on_two_nodes_is_one_hit(net):
     assert [h for h in out["results"] if h["id"] != SHARED["id"]] == \
         [h for h in out["results"] if len(h["nodes"]) == 1]
     assert out["duplicates"] == 1 and out["total"] == 3 + 3 - 1 and len(out["results"]) == 5
-    assert out["total_is_estimate"] is True
+    assert out["total_exact"] is False and out["total_is_estimate"] is True       # the dead peer
+    assert out["total_reason"] == "a lower bound: dead (failed) did not answer; their records are not counted"
 
 
-def test_facet_counts_are_summed(net):
+def test_facet_counts_count_each_record_once(net):
     out = federated_search(merge_state(net), Query("PCB", facets=["type", "countries"]))
     assert out["facets"] == {
-        "type": {"best_practice": 2, "national_report": 2, "legislation": 1, "national_implementation_plan": 1},
-        "countries": {"KE": 4, "TZ": 4},
+        "type": {"national_report": 2, "best_practice": 1, "legislation": 1, "national_implementation_plan": 1},
+        "countries": {"KE": 3, "TZ": 3},         # the shared record (KE and TZ) once
     }
-    assert list(out["facets"]["type"]) == ["best_practice", "national_report", "legislation",
+    assert list(out["facets"]["type"]) == ["national_report", "best_practice", "legislation",
                                            "national_implementation_plan"]
 
 
@@ -309,7 +311,7 @@ def test_the_http_api_answers_with_partial_results(net):
     assert elapsed < 3 + 0.25 + MARGIN                   # the default budget: the largest peer timeout
     assert statuses(body) == {"ke": "answered", "tz": "answered", "slow": "timed_out", "dead": "failed"}
     assert {"ke:portal:1", "tz:portal:1", SHARED["id"]} <= {h["id"] for h in body["results"]}
-    assert body["facets"]["countries"] == {"KE": 4, "TZ": 4}
+    assert body["facets"]["countries"] == {"KE": 3, "TZ": 3}
     assert set(body) >= {"total", "results", "facets", "next_cursor", "query_chemicals", "nodes"}
 
 
@@ -402,3 +404,95 @@ def test_clean_hit_and_snippet():
     assert clean_hit({"id": "a:b\nc"}) is None
     assert clean_snippet("<mark>a</mark></mark><mark><mark>b") == "<mark>a</mark><mark>b</mark>"
     assert clean_snippet("x &amp; y < z") == "x &amp; y &lt; z"
+
+
+# ----------------------------------------------------------------------------------------------- distinct counts
+
+COUNTRIES = ["KE", "TZ", "UG"]
+TYPES = ["national_report", "legislation", "best_practice"]
+TWINS = [rec("ke", f"{i:02d}", f"PCB record {i}", TYPES[i % 3], 2000 + i, [COUNTRIES[i % 3]]) for i in range(30)]
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory):
+    """Node ke federating peer tz (a real node): with the same 26 records, and with records 0-19 (ke)
+    against 10-29 (tz), 10 of them on both."""
+    d = tmp_path_factory.mktemp("twins")
+    setups = {"same": (TWINS[:26], TWINS[:26]), "overlap": (TWINS[:20], TWINS[10:30])}
+    out = {}
+    with NodeServer(write_config(d / "tz-same.yaml", "tz", make_store(d / "tz-same.sqlite", TWINS[:26]))) as same, \
+            NodeServer(write_config(d / "tz-overlap.yaml", "tz",
+                                    make_store(d / "tz-overlap.sqlite", TWINS[10:30]))) as overlap:
+        for name, tz in (("same", same), ("overlap", overlap)):
+            ke_store = make_store(d / f"ke-{name}.sqlite", setups[name][0])
+            out[name] = NodeState(config.load(write_config(d / f"ke-{name}.yaml", "ke", ke_store,
+                                                           [{"id": "tz", "url": tz.url, "timeout": 5}])))
+        yield out
+
+
+def pages(state, n: int = 3, **kw) -> list[dict]:
+    return [federated_search(state, Query("PCB", limit=10, offset=10 * i, **kw)) for i in range(n)]
+
+
+def counted(records: list[dict], field: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in records:
+        for v in (r[field] if isinstance(r[field], list) else [r[field]]):
+            counts[v] = counts.get(v, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def test_the_same_records_on_two_nodes_count_once_on_every_page(twins):
+    answers = pages(twins["same"], facets=["type", "countries"])
+    assert [a["total"] for a in answers] == [26, 26, 26]
+    assert all(a["total_exact"] and a["total_reason"] is None and a["duplicates"] == 26 for a in answers)
+    assert [n["total"] for n in answers[0]["nodes"]] == [26, 26]
+    ids = [h["id"] for a in answers for h in a["results"]]
+    assert len(ids) == len(set(ids)) == 26
+    assert all(h["nodes"] == ["ke", "tz"] for a in answers for h in a["results"])
+    for a in answers:
+        assert a["facets"] == {"type": counted(TWINS[:26], "type"), "countries": counted(TWINS[:26], "countries")}
+    assert answers[0]["next_offset"] == 10 and answers[2]["next_offset"] is None
+
+
+def test_partly_overlapping_nodes_count_distinct_records(twins):
+    answers = pages(twins["overlap"], n=4, facets=["type", "year"])
+    assert [a["total"] for a in answers] == [30, 30, 30, 30] and all(a["total_exact"] for a in answers)
+    assert answers[0]["duplicates"] == 10
+    held = {h["id"]: h["nodes"] for a in answers for h in a["results"]}
+    assert len(held) == 30
+    for i, r in enumerate(TWINS):
+        assert held[r["id"]] == (["ke"] if i < 10 else ["ke", "tz"] if i < 20 else ["tz"]), r["id"]
+    assert answers[0]["facets"]["type"] == counted(TWINS, "type")
+    assert answers[0]["facets"]["year"] == {str(2000 + i): 1 for i in range(30)}
+
+
+def test_above_the_bound_the_total_is_an_estimate_within_bounds(twins, monkeypatch):
+    """Each node lists 8 ids only: the listings are compared below the smallest last id, and the rest
+    estimated; the total stays the same on every page and says so."""
+    from harvester import index
+    from harvester.node import federation
+    monkeypatch.setattr(index, "MAX_MATCH_IDS", 8)
+    monkeypatch.setattr(federation, "MAX_MATCH_IDS", 8)
+    same = pages(twins["same"], facets=["countries"])
+    assert {a["total"] for a in same} == {26} and not any(a["total_exact"] for a in same)
+    assert same[0]["facets"]["countries"] == counted(TWINS[:26], "countries")
+    overlap = pages(twins["overlap"])
+    assert len({a["total"] for a in overlap}) == 1 and not overlap[0]["total_exact"]
+    reason = overlap[0]["total_reason"]
+    assert reason.startswith("an estimate: ke has 20 matches, more than the 8 it listed by id; tz has 20 matches")
+    low, high = map(int, re.search(r"between (\d+) and (\d+) in all", reason).groups())
+    assert low <= 30 <= high and low <= overlap[0]["total"] <= high
+
+
+def test_a_hit_lists_every_node_that_holds_it_beyond_their_windows(twins):
+    """Relevance interleaves the nodes' windows by rank: a hit from one node's window that the other holds
+    further down its own ranking still names both nodes (from their listings)."""
+    state = twins["overlap"]
+    out = federated_search(state, Query("PCB", limit=4))
+    window = {h.id for h in state.index().search(Query("PCB", limit=4)).hits}
+    shared = {r["id"] for r in TWINS[10:20]}
+    assert any(h["id"] in shared and h["id"] not in window for h in out["results"])     # beyond ke's window
+    for h in out["results"]:
+        assert h["nodes"] == (["ke", "tz"] if h["id"] in shared else ["ke"] if h["id"] < TWINS[10]["id"]
+                              else ["tz"]), h["id"]

@@ -101,6 +101,16 @@ def test_a_single_valued_parameter_given_twice_is_refused(node):
     assert r.status_code == 200      # filters are repeatable
 
 
+def test_search_lists_ids_when_asked(node):
+    body = requests.get(f"{node.url}/api/search", params={"q": "PCB", "ids": 5, "facets": "true", "limit": 1}).json()
+    ids = [e["id"] for e in body["ids"]]
+    assert len(ids) == 5 < body["total"] and ids == sorted(ids) and len(body["results"]) == 1
+    assert all("pcb" in e["facets"]["chemicals"] for e in body["ids"])
+    assert "ids" not in requests.get(f"{node.url}/api/search", params={"q": "PCB"}).json()
+    r = requests.get(f"{node.url}/api/search", params={"ids": 100_000})
+    assert r.status_code == 400 and "ids" in r.json()["error"]
+
+
 def test_status_shows_internals_only_to_the_admin(tmp_path):
     """A node whose ke-geo folder vanished (its error names the absolute path) and whose ke-data run died
     with its process (a real process that took the lock and exited): the public sees names, counts, runs

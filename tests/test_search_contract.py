@@ -14,7 +14,7 @@ import unicodedata
 
 import pytest
 
-from harvester.index import (FACET_FIELDS, MAX_LIMIT, Equals, Hit, Query, Results, catch_up, decode_cursor, encode_cursor,
+from harvester.index import (FACET_FIELDS, MAX_LIMIT, MAX_MATCH_IDS, Equals, facet_values, Hit, Query, Results, catch_up, decode_cursor, encode_cursor,
                              index_status, plan_query, query_chemicals, rebuild, title_sort, to_document)
 from harvester import config
 from harvester.index import open_backend
@@ -547,6 +547,24 @@ def test_query_syntax_is_plain_text(corpus):
 
 
 # ----------------------------------------------------------------------------------------------- result shape
+
+
+def test_ids_list_the_matches_in_id_order_whatever_the_page(corpus):
+    pcb = sorted(r["id"] for r in CORPUS if r["id"] in found(corpus, "PCB"))
+    listed = corpus.search(Query("PCB", ids=MAX_MATCH_IDS)).ids
+    assert [e["id"] for e in listed] == pcb and all(e["facets"] == {} for e in listed)
+    paged = corpus.search(Query("PCB", sort="title", offset=2, limit=1, ids=MAX_MATCH_IDS))
+    assert paged.ids == listed and len(paged.hits) == 1
+    assert [e["id"] for e in corpus.search(Query("PCB", ids=2)).ids] == pcb[:2]
+    kenya = corpus.search(Query("", filters={"countries": ["KE"]}, facets=["type", "chemicals", "year"], ids=50))
+    by_id = {r["id"]: r for r in CORPUS}
+    assert [e["id"] for e in kenya.ids] == sorted([A["id"], I["id"], M["id"]])
+    for entry in kenya.ids:
+        want = facet_values(by_id[entry["id"]])
+        assert entry["facets"] == {f: want[f] for f in ("type", "chemicals", "year") if want[f]}
+    assert corpus.search(Query("*", ids=10)).ids == [] and corpus.search(Query("PCB")).ids is None
+    assert "ids" not in corpus.search(Query("PCB")).as_json()
+    assert Query(ids=10 ** 6).checked().ids == MAX_MATCH_IDS
 
 
 def test_result_json_shape(corpus):

@@ -60,6 +60,10 @@ Query semantics (both backends):
   snippets: the harvested text HTML-escaped, matches wrapped in ``<mark>..</mark>``, the rest of the text
   never trusted. ``Hit.title`` and ``Hit.description`` are plain text: escape them when showing them.
   ``why["chemicals"]`` lists the chemicals the query named that the record holds.
+* Listing ids (``ids=N``, what federated search counts distinct records with): ``Results.ids`` holds the
+  first N matching records in id order (code point order; at most :data:`MAX_MATCH_IDS`), each as
+  ``{"id", "facets": {field: [values]}}`` with its values of the facet fields asked for; whatever the page,
+  sort or offset, so the listing of a query is the same on every page. Fewer than ``total``: it was cut.
 
 Indexing: ``upsert`` and ``delete`` are idempotent by record id; a batch is one transaction (embedded) or
 one update request (Solr); ``commit()`` makes them visible (the embedded backend's writes are visible at
@@ -105,6 +109,8 @@ MAX_QUERY_CHARS = 1000
 """Longer query text is cut here (at a word boundary)."""
 MAX_TERMS = 32
 """Terms of a query beyond this many are ignored."""
+MAX_MATCH_IDS = 1000
+"""Ids a search lists at most (``Query.ids``)."""
 
 # Language tag (primary subtag) -> suffix of the per-language text fields (title_txt_en, ...): the languages
 # with their own analysis in Solr; Japanese and Korean share the CJK one; every other language is "und".
@@ -140,6 +146,7 @@ class Query:
     lang: str | None = None
     highlight: bool = True
     where: Any = None
+    ids: int = 0
 
     def checked(self) -> "Query":
         """A copy with every part validated and normalised: filters as {field: [str, ...]} without empty
@@ -172,9 +179,9 @@ class Query:
         if self.sort not in SORTS:
             raise ValueError(f"unknown sort {self.sort!r}; sorts: {', '.join(SORTS)}")
         try:
-            limit, offset = int(self.limit), int(self.offset)
+            limit, offset, ids = int(self.limit), int(self.offset), int(self.ids or 0)
         except (TypeError, ValueError):
-            raise ValueError("limit and offset must be whole numbers") from None
+            raise ValueError("limit, offset and ids must be whole numbers") from None
         if offset < 0:
             raise ValueError("offset must be 0 or more")
         if self.cursor and offset:
@@ -183,7 +190,8 @@ class Query:
         if cursor is not None and not isinstance(cursor, str):
             raise ValueError("invalid cursor (use next_cursor from a previous result)")
         return replace(self, text=text, filters=filters, facets=facets, limit=max(0, min(limit, MAX_LIMIT)),
-                       offset=offset, cursor=cursor, where=check_where(self.where))
+                       offset=offset, cursor=cursor, where=check_where(self.where),
+                       ids=max(0, min(ids, MAX_MATCH_IDS)))
 
     @property
     def effective_sort(self) -> str:
@@ -230,14 +238,19 @@ class Results:
     query_chemicals: list[str] = field(default_factory=list)
     index_lag: dict | None = None
     """Set when the index is behind the store it follows (:func:`index_lag`): the hits miss records."""
+    ids: list[dict] | None = None
+    """With ``Query.ids``: the first matching records in id order, ``{"id", "facets"}`` (module docstring)."""
 
     def as_json(self) -> dict:
         """``{"total", "results", "facets", "next_cursor", "query_chemicals"}``: what the CLI and API print;
-        plus ``"index_lag": {"documents", "records", "behind"}`` when the index is behind the store."""
+        plus ``"index_lag": {"documents", "records", "behind"}`` when the index is behind the store, and
+        ``"ids"`` when they were asked for."""
         out = {"total": self.total, "results": [h.as_json() for h in self.hits], "facets": self.facets,
                "next_cursor": self.next_cursor, "query_chemicals": self.query_chemicals}
         if self.index_lag:
             out["index_lag"] = self.index_lag
+        if self.ids is not None:
+            out["ids"] = self.ids
         return out
 
     def lag_warning(self) -> str | None:

@@ -747,7 +747,7 @@ class EmbeddedBackend(Backend):
             raise ValueError("invalid cursor (use next_cursor from a previous result)")
         chems = list(plan.chemicals)
         if plan.match_none or q.where == NOTHING:
-            return Results(0, [], {f: {} for f in q.facets}, None, chems)
+            return Results(0, [], {f: {} for f in q.facets}, None, chems, ids=[] if q.ids else None)
         where, wargs = self._filters(q, "doc" if not plan.match_all else "d.doc")
         with self._read() as db:
             if plan.match_all:
@@ -807,6 +807,7 @@ class EmbeddedBackend(Backend):
                     f"SELECT d.doc, d.id, d.sort_date, d.title_sort, {score}, d.recent_date FROM {source} "
                     f"WHERE {page_where} ORDER BY {order} LIMIT ? OFFSET ?", page_args + limits).fetchall()
             facets = self._facets(db, q.facets, total if matched else None) if q.facets else {}
+            listed = self._listing(db, q, source, base_where, base_args) if q.ids else None
             more = len(rows) > q.limit
             rows = rows[: q.limit]
             bodies = dict(db.execute(f"SELECT doc, record FROM idx_records WHERE doc IN "
@@ -824,7 +825,22 @@ class EmbeddedBackend(Backend):
             key = {"relevance": [last[4], last[0]], "newest": [last[2], last[1]], "oldest": [last[2], last[1]],
                    "title": [last[3], last[1]], "recent": [last[5], last[1]]}[sort]
             next_cursor = encode_cursor(sort, key)
-        return Results(total, hits, facets, next_cursor, chems)
+        return Results(total, hits, facets, next_cursor, chems, ids=listed)
+
+    @staticmethod
+    def _listing(db, q: Query, source: str, where: str, args: list) -> list[dict]:
+        """The first ``q.ids`` matches in id order (along idx_docs' id index when nothing is matched yet),
+        each with its values of the facet fields asked for, from idx_docs.facets."""
+        wanted = set(q.facets)
+        out = []
+        for rid, blob in db.execute(f"SELECT d.id, d.facets FROM {source} WHERE {where} ORDER BY d.id LIMIT ?",
+                                    [*args, q.ids]):
+            values: dict[str, list[str]] = {}
+            for name, value in _facet_pairs(blob):
+                if name in wanted:
+                    values.setdefault(name, []).append(value)
+            out.append({"id": rid, "facets": values})
+        return out
 
     def _facets(self, db, fields: list[str], matched: int | None) -> dict[str, dict[str, int]]:
         """Facet counts; those over every record (the landing page's) are kept until the index changes."""

@@ -669,7 +669,7 @@ class SolrBackend(Backend):
         chems = list(plan.chemicals)
         after = decode_cursor(q.cursor, sort) if q.cursor else None
         mark = cursor_mark(sort, after) if after is not None else None
-        empty = Results(0, [], {f: {} for f in q.facets}, None, chems)
+        empty = Results(0, [], {f: {} for f in q.facets}, None, chems, ids=[] if q.ids else None)
         if plan.match_none or q.where == NOTHING:
             return empty
         params: dict = {"q": "" if plan.match_all else edismax_query(plan), "qf": QF, "mm": "1", "pf": "", "pf2": "",
@@ -687,6 +687,7 @@ class SolrBackend(Backend):
             params["fq"] = fqs
         if self.zk_hosts:   # the same replicas for the same query: pages of one query see the same scores
             params["shards.preference"] = "replica.base:stable:hash:q"
+        listing = dict(params, fl=",".join(["id", *q.facets]), sort="id asc", rows=q.ids) if q.ids else None
         if mark is not None:
             params["cursorMark"] = mark
         elif q.offset:
@@ -729,7 +730,26 @@ class SolrBackend(Backend):
             pairs = [(str(v), int(n)) for v, n in zip(flat[::2], flat[1::2]) if int(n) > 0]
             facets[name] = dict(sorted(pairs, key=lambda vn: (-vn[1], vn[0]))[:FACET_LIMIT])
         next_cursor = encode_cursor(sort, _cursor_key(sort, docs[-1])) if more and docs else None
-        return Results(total, hits, facets, next_cursor, chems)
+        listed = self._listing(listing, q.facets) if listing else None
+        return Results(total, hits, facets, next_cursor, chems, ids=listed)
+
+    def _listing(self, params: dict, fields: list[str]) -> list[dict]:
+        """The matches of a query's parameters in id order, each with its stored values of ``fields``."""
+        params = dict(params)
+        try:
+            docs = self._solr().search(params.pop("q"), **params).raw_response["response"]["docs"]
+        except _Refused as err:
+            raise SearchUnavailable(f"Solr at {self.location} refused the query: {err}") from None
+        out = []
+        for doc in docs:
+            values = {}
+            for name in fields:
+                got = doc.get(name)
+                got = [str(v) for v in (got if isinstance(got, list) else [got]) if v not in (None, "")]
+                if got:
+                    values[name] = got
+            out.append({"id": doc["id"], "facets": values})
+        return out
 
     # ---------------------------------------------------------------- rebuilding without an empty index
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..index import FACET_FIELDS, SearchUnavailable
+from ..index import FACET_FIELDS, MAX_MATCH_IDS, SearchUnavailable
 from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -99,17 +99,29 @@ class SearchHit(BaseModel):
     nodes: list[str] | None = None
 
 
+class ListedId(BaseModel):
+    """One match listed with ``ids=N``: its id and its values of the facet fields asked for."""
+
+    id: str
+    facets: dict[str, list[str]] = {}
+
+
 class SearchAnswer(BaseModel):
-    """What /api/search answers (and `pops-chm search --json` prints); a federated search adds ``nodes``
-    (each node's outcome), ``partial``, ``total_is_estimate``, ``duplicates``, ``page_exact``, ``next_offset``."""
+    """What /api/search answers (and `pops-chm search --json` prints); ``ids`` when asked for; a federated
+    search adds ``nodes`` (each node's outcome), ``partial``, ``total_exact`` and ``total_reason`` (why the
+    total and facet counts are a lower bound or an estimate), ``total_is_estimate``, ``duplicates``,
+    ``page_exact``, ``next_offset``."""
 
     total: int
     results: list[SearchHit]
     facets: dict[str, dict[str, int]]
     next_cursor: str | None
     query_chemicals: list[str]
+    ids: list[ListedId] | None = None
     nodes: list[dict] | None = None
     partial: bool | None = None
+    total_exact: bool | None = None
+    total_reason: str | None = None
 
 
 ERROR_DESCRIPTIONS = {400: "A bad parameter (the message names it)", 401: "No admin token, or a wrong one",
@@ -172,6 +184,10 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="adminToken",
                      description="The node's admin_token (config), as Authorization: Bearer <token>")
 
 
+OPTIONAL_ADMIN = {"security": [{}, {"adminToken": []}]}
+"""The ``openapi_extra`` of a route that anyone may read and the admin token shows more of."""
+
+
 def given_once(request: Request, *names: str) -> None:
     """Refuse a parameter given more than once (which of its values would count?) with a 400 naming it."""
     for name in names:
@@ -231,16 +247,20 @@ def create_app(cfg) -> FastAPI:
                    sort: str = Q("relevance", pattern="^(relevance|newest|oldest|title|recent)$"),
                    limit: int = Q(10, ge=0, le=100), offset: int = Q(0, ge=0, le=1_000_000),
                    cursor: str | None = Q(None, max_length=2000), lang: str | None = Q(None, max_length=35),
-                   scope: str = Q("local", pattern="^(local|federation)$"), request: Request = None):
+                   scope: str = Q("local", pattern="^(local|federation)$"),
+                   ids: int = Q(0, ge=0, le=MAX_MATCH_IDS, description=(
+                       "Also list the first N matching records in id order (whatever the page), each with its "
+                       "values of the facet fields asked for: how federated search counts distinct records")),
+                   request: Request = None):
         """Same result shape as `pops-chm search --json`:
         `{"total", "results", "facets", "next_cursor", "query_chemicals"}` (plus `"nodes"` with scope=federation)."""
         from ..index import Query, parse_filters
         if request is not None:
-            given_once(request, "q", "facets", "sort", "limit", "offset", "cursor", "lang", "scope")
+            given_once(request, "q", "facets", "sort", "limit", "offset", "cursor", "lang", "scope", "ids")
         t0 = time.perf_counter()
         try:
             query = Query(text=q, filters=parse_filters(filter), facets=facets, sort=sort, limit=limit, offset=offset,
-                          cursor=cursor, lang=lang).checked()
+                          cursor=cursor, lang=lang, ids=ids).checked()
         except ValueError as exc:
             raise HTTPException(400, str(exc))
         try:
@@ -277,7 +297,7 @@ def create_app(cfg) -> FastAPI:
         return kinds[kind]()
 
     @app.get("/api/status", summary="Sources, runs, next scheduled runs and index lag", tags=["status"],
-             responses=errors(401), dependencies=[Depends(_bearer)])
+             responses=errors(401, 403), openapi_extra=OPTIONAL_ADMIN)
     def api_status(request: Request):
         """Everyone sees each source's counts, last and next run and its last error without file paths or
         process ids; with the admin token, the operator also sees the store's path, process ids and errors
@@ -302,7 +322,7 @@ def create_app(cfg) -> FastAPI:
         return True
 
     @app.get("/status", summary="Status as a page (or JSON when asked for)", tags=["status"], response_model=None,
-             responses=errors(401), dependencies=[Depends(_bearer)])
+             responses=errors(401, 403), openapi_extra=OPTIONAL_ADMIN)
     def status_page(request: Request):
         st = _status(request)
         if "text/html" not in request.headers.get("accept", ""):

@@ -12,7 +12,9 @@ What is asked of each node
     for the window ``offset + limit`` hits from offset 0 (at most :data:`MAX_WINDOW`, what a node serves in
     one page), so the merged page is exact for ``offset + limit <= MAX_WINDOW``; deeper pages are taken from
     the merged windows and are approximate (``page_exact`` is False). Cursor paging is per node: a query
-    with a cursor is refused (ValueError).
+    with a cursor is refused (ValueError). In the same request, when there are peers, each node lists the
+    ids of its first :data:`~harvester.index.MAX_MATCH_IDS` matches in id order with their facet values
+    (``ids``, see :mod:`harvester.index`): what the total and the facet counts are counted from.
 
 Time
     Peers are contacted at the same time, from a shared pool of threads, while this node searches its own
@@ -55,11 +57,22 @@ Merge
 
     Then ``offset`` and ``limit`` are applied to the merged list.
 
-    ``total`` is the sum of the totals of the nodes that answered minus the duplicates seen in the windows
-    fetched: an estimate (``total_is_estimate``), since duplicates beyond the windows are not seen.
-    Facets are summed per value over the nodes that answered (a record held by two nodes counts on both;
-    each node reports at most FACET_LIMIT values per field, so long tails are undercounted), most frequent
-    first, at most FACET_LIMIT values per field.
+    A hit's ``nodes`` are every node that listed its id or had it in its window.
+
+Counting (:func:`count_distinct`)
+    ``total`` and the facet counts count distinct records: a record held by several nodes once, with the
+    facet values of the first node (in node order) that lists it. They do not depend on the page: page 1, 2
+    and 3 of a query give the same total. When every node listed all its matches (at most MAX_MATCH_IDS
+    each), they are exact over the nodes that answered (``total_exact``; with a node that did not answer, a
+    lower bound, and ``total_reason`` says which nodes are missing). When a node has more matches than it
+    listed, the listings are compared up to the *horizon*, the smallest last id of a cut listing (below it
+    every node's listing is complete, since all are in id order), exactly; beyond it, each node's matches
+    (its total, or its facet count, less what it listed below the horizon) are added up at the share of
+    distinct records found below the horizon, kept between the largest node's part (all of them the same
+    records) and their sum (no record shared). ``total_exact`` is False and ``total_reason`` says why and
+    gives those bounds. A node that lists no ids (another program) has its records counted in full.
+    ``duplicates`` counts the copies beyond the first among the ids listed. Facets: most frequent first, at
+    most FACET_LIMIT values per field.
 """
 from __future__ import annotations
 
@@ -79,7 +92,9 @@ import requests
 import urllib3
 
 from .. import __version__
-from ..index import FACET_LIMIT, MAX_LIMIT, MAX_QUERY_CHARS, Query, query_chemicals, title_sort
+from collections import Counter
+
+from ..index import FACET_LIMIT, MAX_LIMIT, MAX_MATCH_IDS, MAX_QUERY_CHARS, Query, query_chemicals, title_sort
 
 DEFAULT_PEER_TIMEOUT = 3.0
 """Seconds a peer gets when the config gives it no ``timeout``."""
@@ -220,6 +235,7 @@ class _Answer:
     hits: list[dict] = field(default_factory=list)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     query_chemicals: list[str] | None = None
+    listing: list[tuple[str, dict[str, list[str]]]] | None = None   # (id, facet values), in id order
     error: str | None = None
     seconds: float = 0.0
     finished: float = 0.0     # time.monotonic() when the answer was complete
@@ -237,7 +253,8 @@ def _short(text, limit: int = _MAX_ERROR) -> str:
 
 
 def _peer_params(q: Query, window: int) -> list[tuple[str, str]]:
-    params = [("q", q.text[:MAX_QUERY_CHARS]), ("sort", q.sort), ("limit", str(window)), ("offset", "0"), ("scope", "local")]
+    params = [("q", q.text[:MAX_QUERY_CHARS]), ("sort", q.sort), ("limit", str(window)), ("offset", "0"),
+              ("scope", "local"), ("ids", str(MAX_MATCH_IDS))]
     for name, values in q.filters.items():
         params.extend(("filter", f"{name}:{v}") for v in values)
     if q.facets:
@@ -406,7 +423,8 @@ def _parse_answer(body: bytes, window: int, facet_fields: list[str]) -> _Answer:
     qc = data.get("query_chemicals")
     qc = [c for c in qc[:_MAX_ITEMS] if _is_short(c)] if isinstance(qc, list) else None
     return _Answer(ANSWERED, total=min(total, _MAX_TOTAL), hits=hits,
-                   facets=clean_facets(data.get("facets"), facet_fields), query_chemicals=qc)
+                   facets=clean_facets(data.get("facets"), facet_fields), query_chemicals=qc,
+                   listing=clean_listing(data.get("ids"), facet_fields))
 
 
 def _is_int(v) -> bool:
@@ -450,13 +468,33 @@ def clean_snippet(snippet: str) -> str:
     return "".join(out)
 
 
+def _usable_id(rid) -> bool:
+    return isinstance(rid, str) and 0 < len(rid) <= _MAX_ID and bool(_TOKEN.match(rid)) and not _CONTROL.search(rid)
+
+
+def clean_listing(raw, fields: list[str]) -> list[tuple[str, dict[str, list[str]]]] | None:
+    """A node's ``ids`` as [(id, {field: values})] in id order, one per id, at most MAX_MATCH_IDS, only the
+    facet fields asked for; entries without a usable id dropped; None when there is no list (a node that
+    lists no ids)."""
+    if not isinstance(raw, list):
+        return None
+    out: dict[str, dict[str, list[str]]] = {}
+    for entry in raw[:MAX_MATCH_IDS]:
+        if not isinstance(entry, dict) or not _usable_id(entry.get("id")):
+            continue
+        given = entry.get("facets") if isinstance(entry.get("facets"), dict) else {}
+        values = {name: _short_list(given.get(name)) for name in fields}
+        out.setdefault(entry["id"], {name: v for name, v in values.items() if v})
+    return sorted(out.items())
+
+
 def clean_hit(raw) -> dict | None:
     """A hit from a peer with the result shape's fields only, each type-checked and cut to size; None when
     it has no usable id."""
     if not isinstance(raw, dict):
         return None
     rid = raw.get("id")
-    if not isinstance(rid, str) or not 0 < len(rid) <= _MAX_ID or not _TOKEN.match(rid) or _CONTROL.search(rid):
+    if not _usable_id(rid):
         return None
     title = {}
     if isinstance(raw.get("title"), dict):
@@ -532,15 +570,15 @@ def clean_facets(raw, fields: list[str]) -> dict[str, dict[str, int]]:
 # ----------------------------------------------------------------------------------------------- merge
 
 
-def _merge_hits(lists: list[tuple[str, list[dict]]], sort: str) -> tuple[list[dict], int]:
+def _merge_hits(lists: list[tuple[str, list[dict]]], sort: str, holders: dict[str, list[str]]) -> list[dict]:
     """The hits of several nodes (in node order, each in its own order) as one list in the sort's order,
-    one per record id, each with "nodes"; and how many duplicates were dropped."""
+    one per record id, each with "nodes": those that had it in their window or list it in ``holders``."""
     copies: dict[str, list[tuple[int, int]]] = {}   # id -> [(rank, node index)] in node order
     for ni, (_node, hits) in enumerate(lists):
         for rank, hit in enumerate(hits):
             copies.setdefault(hit["id"], []).append((rank, ni))
     keep = {rid: min(places) for rid, places in copies.items()}   # best rank, then node order
-    duplicates = sum(len(p) - 1 for p in copies.values())
+    order = [node for node, _hits in lists]
 
     streams = []
     for ni, (_node, hits) in enumerate(lists):
@@ -555,11 +593,11 @@ def _merge_hits(lists: list[tuple[str, list[dict]]], sort: str) -> tuple[list[di
             else:
                 key = (rank, ni)
             out = dict(hit)
-            out["nodes"] = [lists[n][0] for _r, n in sorted(copies[hit["id"]], key=lambda p: p[1])]
+            held = {lists[n][0] for _r, n in copies[hit["id"]]} | set(holders.get(hit["id"], ()))
+            out["nodes"] = [node for node in order if node in held]
             stream.append((key, out))
         streams.append(stream)
-    merged = [h for _k, h in heapq.merge(*streams, key=lambda kv: kv[0])]
-    return merged, duplicates
+    return [h for _k, h in heapq.merge(*streams, key=lambda kv: kv[0])]
 
 
 def _monotone_years(years: list[int | None], descending: bool) -> list[float]:
@@ -575,16 +613,70 @@ def _monotone_years(years: list[int | None], descending: bool) -> list[float]:
     return out
 
 
-def _merge_facets(answers: list[dict[str, dict[str, int]]], fields: list[str]) -> dict[str, dict[str, int]]:
-    out = {}
-    for name in fields:
-        total: dict[str, int] = {}
-        for facets in answers:
-            for value, n in (facets.get(name) or {}).items():
-                total[value] = total.get(value, 0) + n
-        ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
-        out[name] = dict(ranked)
-    return out
+@dataclass
+class Count:
+    """Distinct records over the nodes that answered (:func:`count_distinct`)."""
+
+    total: int
+    facets: dict[str, dict[str, int]]
+    holders: dict[str, list[str]]       # id -> the nodes that list it, in node order
+    duplicates: int                     # copies beyond the first among the ids listed
+    reason: str | None                  # why total and facets are estimates; None when exact
+
+
+def count_distinct(answered: list[tuple[str, "_Answer"]], fields: list[str]) -> Count:
+    """Count the distinct records of the nodes that answered (in node order), and their facet values, from
+    their listings of ids (see "Counting" in the module docstring)."""
+    cut = [(node, a) for node, a in answered if a.listing is None or len(a.listing) < (a.total or 0)]
+    horizon = min((a.listing[-1][0] if a.listing else "" for _n, a in cut), default=None)
+    kept: dict[str, dict[str, list[str]]] = {}        # below the horizon: id -> the first node's values
+    holders: dict[str, list[str]] = {}
+    below: list[tuple[int, Counter]] = []              # per node: ids and (field, value)s below the horizon
+    copies = 0
+    for node, a in answered:
+        n, values_n = 0, Counter()
+        for rid, values in a.listing or []:
+            holders.setdefault(rid, []).append(node)
+            copies += 1
+            if horizon is None or rid <= horizon:
+                n += 1
+                values_n.update(_pairs(values))
+                kept.setdefault(rid, values)
+        below.append((n, values_n))
+    counts = Counter(pair for values in kept.values() for pair in _pairs(values))
+    total, reason = len(kept), None
+    if horizon is not None:
+        listed = sum(n for n, _c in below)
+        share = len(kept) / listed if listed else 1.0
+        beyond = [max(0, (a.total or 0) - n) for (_node, a), (n, _c) in zip(answered, below)]
+        total = len(kept) + _spread(beyond, share)
+        reported = {(f, v) for _node, a in answered for f, vals in a.facets.items() if f in fields for v in vals}
+        for f, v in reported | set(counts):
+            counts[(f, v)] += _spread([max(0, a.facets.get(f, {}).get(v, 0) - c[(f, v)])
+                                       for (_node, a), (_n, c) in zip(answered, below)], share)
+        reason = _estimate_reason(cut, len(kept) + max(beyond, default=0), len(kept) + sum(beyond))
+    facets = {f: {} for f in fields}
+    for (f, v), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1])):
+        if n > 0 and f in facets and len(facets[f]) < FACET_LIMIT:
+            facets[f][v] = n
+    return Count(total, facets, holders, copies - len(holders), reason)
+
+
+def _pairs(values: dict[str, list[str]]):
+    return ((f, v) for f, vs in values.items() for v in vs)
+
+
+def _spread(parts: list[int], share: float) -> int:
+    """Distinct records among parts of several nodes, estimated at a share of distinct ones: at least the
+    largest part (every other part the same records), at most their sum (none shared)."""
+    return min(sum(parts), max(max(parts, default=0), round(share * sum(parts))))
+
+
+def _estimate_reason(cut: list[tuple[str, "_Answer"]], low: int, high: int) -> str:
+    why = [f"{node} has {a.total} matches, more than the {len(a.listing)} it listed by id" if a.listing is not None
+           else f"{node} listed no ids of its matches" for node, a in cut]
+    return (f"an estimate: {'; '.join(why)}; records held by several nodes are counted once among the ids "
+            f"listed and estimated beyond them (between {low} and {high} in all)")
 
 
 # ----------------------------------------------------------------------------------------------- search
@@ -598,8 +690,9 @@ def _default_budget(peers: list[dict]) -> float:
 def federated_search(state, query: Query, budget: float | None = None) -> dict:
     """Search this node and every peer of ``state.cfg.peers`` at once and merge the answers (see the module
     docstring). Returns the search API's shape plus ``nodes`` (per node: id, url, status answered /
-    timed_out / failed / skipped, total, ms, error), ``partial``, ``total_is_estimate``, ``duplicates``,
-    ``page_exact`` and ``next_offset``. Raises ValueError only for a query that is wrong in itself (a
+    timed_out / failed / skipped, total, ms, error), ``partial``, ``total_exact`` and ``total_reason`` (why
+    the total and facets are a lower bound or an estimate, in plain words), ``total_is_estimate`` (not
+    total_exact), ``duplicates``, ``page_exact`` and ``next_offset``. Raises ValueError only for a query that is wrong in itself (a
     cursor, an unknown field): never because of a node."""
     if query.cursor:
         raise ValueError("cursor paging is per node; use offset with scope=federation")
@@ -634,11 +727,13 @@ def federated_search(state, query: Query, budget: float | None = None) -> dict:
     # 2. this node, meanwhile, in the calling thread
     t0 = time.monotonic()
     try:
-        local = state.index().search(replace(q, offset=0, limit=window, cursor=None)).as_json()
+        ids = MAX_MATCH_IDS if peers else 0       # alone, its own total and facets are exact already
+        local = state.index().search(replace(q, offset=0, limit=window, cursor=None, ids=ids)).as_json()
         local_answer = _Answer(ANSWERED, total=int(local["total"]), hits=[dict(h) for h in local["results"]],
                                facets={k: dict(v) for k, v in (local.get("facets") or {}).items()
                                        if k in facet_fields},
-                               query_chemicals=list(local.get("query_chemicals") or []))
+                               query_chemicals=list(local.get("query_chemicals") or []),
+                               listing=sorted((e["id"], e["facets"]) for e in local["ids"]) if ids else None)
     except ValueError:
         raise
     except Exception as exc:
@@ -683,9 +778,15 @@ def federated_search(state, query: Query, budget: float | None = None) -> dict:
         reports.append(report)
 
     # 4. merge
-    merged, duplicates = _merge_hits([(nid, a.hits) for nid, a in answered], sort)
-    total = max(0, sum(a.total or 0 for _n, a in answered) - duplicates)
-    page = merged[q.offset: q.offset + q.limit]
+    if peers:
+        count = count_distinct(answered, facet_fields)
+    else:
+        count = Count(local_answer.total or 0, local_answer.facets, {}, 0, None)
+    total = count.total
+    page = _merge_hits([(nid, a.hits) for nid, a in answered], sort, count.holders)[q.offset: q.offset + q.limit]
+    missing = [f"{r['id']} ({r['status']})" for r in reports if r["status"] != ANSWERED]
+    reasons = ([f"a lower bound: {', '.join(missing)} did not answer; their records are not counted"]
+               if missing else []) + ([count.reason] if count.reason else [])
     chemicals = local_answer.query_chemicals if local_answer.status == ANSWERED else None
     if chemicals is None:
         try:
@@ -695,14 +796,16 @@ def federated_search(state, query: Query, budget: float | None = None) -> dict:
     return {
         "total": total,
         "results": page,
-        "facets": _merge_facets([a.facets for _n, a in answered], facet_fields),
+        "facets": count.facets if answered else {f: {} for f in facet_fields},
         "next_cursor": None,
         "next_offset": q.offset + q.limit if q.limit and q.offset + q.limit < total else None,
         "query_chemicals": chemicals,
         "nodes": reports,
         "partial": any(r["status"] != ANSWERED for r in reports),
-        "total_is_estimate": True,
-        "duplicates": duplicates,
+        "total_exact": not reasons,
+        "total_reason": "; ".join(reasons) or None,
+        "total_is_estimate": bool(reasons),
+        "duplicates": count.duplicates,
         "page_exact": q.offset + q.limit <= MAX_WINDOW,
         "sort": sort,
     }
