@@ -4,6 +4,7 @@ misbehaving peers (bad JSON, malformed hits, oversize answers, redirects) and on
 and closes them at once (to count attempts during a cool-down)."""
 from __future__ import annotations
 
+import copy
 import json
 import re
 import socket
@@ -483,6 +484,12 @@ def test_above_the_bound_the_total_is_an_estimate_within_bounds(twins, monkeypat
     assert reason.startswith("an estimate: ke has 20 matches, more than the 8 it listed by id; tz has 20 matches")
     low, high = map(int, re.search(r"between (\d+) and (\d+) in all", reason).groups())
     assert low <= 30 <= high and low <= overlap[0]["total"] <= high
+    # the only node that answered: its own total and facets, whatever it listed
+    cfg = copy.copy(twins["same"].cfg)
+    cfg.peers = [{"id": "dead", "url": f"http://127.0.0.1:{free_port()}", "timeout": 1}]
+    alone = federated_search(NodeState(cfg), Query("PCB", facets=["countries"]))
+    assert alone["total"] == 26 and alone["facets"]["countries"] == counted(TWINS[:26], "countries")
+    assert alone["total_reason"] == "a lower bound: dead (failed) did not answer; their records are not counted"
 
 
 def test_a_hit_lists_every_node_that_holds_it_beyond_their_windows(twins):

@@ -778,10 +778,11 @@ def federated_search(state, query: Query, budget: float | None = None) -> dict:
         reports.append(report)
 
     # 4. merge
-    if peers:
+    if len(answered) > 1:
         count = count_distinct(answered, facet_fields)
-    else:
-        count = Count(local_answer.total or 0, local_answer.facets, {}, 0, None)
+    else:       # one node's own total and facets are exact, however many it holds
+        only = answered[0][1] if answered else _Answer(FAILED, total=0)
+        count = Count(only.total or 0, {f: dict(only.facets.get(f) or {}) for f in facet_fields}, {}, 0, None)
     total = count.total
     page = _merge_hits([(nid, a.hits) for nid, a in answered], sort, count.holders)[q.offset: q.offset + q.limit]
     missing = [f"{r['id']} ({r['status']})" for r in reports if r["status"] != ANSWERED]
@@ -796,7 +797,7 @@ def federated_search(state, query: Query, budget: float | None = None) -> dict:
     return {
         "total": total,
         "results": page,
-        "facets": count.facets if answered else {f: {} for f in facet_fields},
+        "facets": count.facets,
         "next_cursor": None,
         "next_offset": q.offset + q.limit if q.limit and q.offset + q.limit < total else None,
         "query_chemicals": chemicals,
