@@ -62,6 +62,8 @@ def map_record(fmt: str | crosswalks.Crosswalk, raw: RawRecord, ctx: MapContext)
             raise LoopDetected(f"record {rec.get('id')} already passed through node {ctx.node} (path {' > '.join(path)})")
         if not own:
             rec["path"] = path + [ctx.node]
+        rec["quality"] = _native_quality(rec)
+        rec["dedup_key"] = enrich.dedup_key(rec)
     else:
         rec = canonical(partial)
         _apply_defaults(rec, ctx.defaults)
@@ -79,6 +81,15 @@ def map_record(fmt: str | crosswalks.Crosswalk, raw: RawRecord, ctx: MapContext)
         return validate(canonical(rec))
     except ValueError as exc:
         raise MappingError(str(exc)) from exc
+
+
+def _native_quality(rec: dict) -> dict:
+    """A native record's completeness, scored here as every crosswalked record's is: a score sent by another
+    node is never taken on trust (an older or an edited copy would score differently). What the origin's
+    enrichment cut (`warnings`) is still true of the record, and kept."""
+    score, missing = enrich.completeness(rec)
+    warnings = (rec.get("quality") or {}).get("warnings")
+    return {"completeness": round(score, 2), "missing": missing, **({"warnings": warnings} if warnings else {})}
 
 
 def _public(url: str | None) -> str | None:

@@ -74,8 +74,9 @@ def held(node: NodeServer) -> list:
         return [dict(r) for r in store.db.execute("SELECT id, source, identifier, deleted, format FROM records")]
 
 
-def without_path(rec: dict) -> dict:
-    return {k: v for k, v in rec.items() if k != "path"}
+def as_sent(rec: dict) -> dict:
+    """A record but its path and what every node computes again (its completeness and dedup key)."""
+    return {k: v for k, v in rec.items() if k not in ("path", "quality", "dedup_key")}
 
 
 @pytest.fixture
@@ -116,7 +117,8 @@ def test_the_global_node_holds_exactly_the_country_nodes_records(nodes):
     for rid, rec in at_g.items():
         origin = at_a.get(rid) or at_b[rid]
         assert rec["path"] == [origin["origin"]["node"], G]
-        assert without_path(rec) == without_path(origin)                    # lossless: everything else as it was
+        assert as_sent(rec) == as_sent(origin)                              # lossless: everything else as it was
+        assert rec["quality"]["completeness"] > 0 and rec["dedup_key"]     # scored here
     rows = {r["id"]: r for r in held(g)}
     assert len(rows) == 41 and not any(r["deleted"] for r in rows.values())
     some = next(iter(at_a))

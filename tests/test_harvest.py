@@ -322,3 +322,29 @@ def test_a_second_harvest_of_an_unchanged_dcat_catalogue_writes_nothing(node, mo
         assert (rep["stored"], rep["unchanged"]) == (0, first["stored"]), rep
     with Store(node / "node.sqlite") as s:
         assert [tuple(r) for r in s.db.execute(query)] == before
+
+
+# ---------------------------------------------------------------- native records are scored here too
+
+def test_native_records_get_their_completeness_computed_here(tmp_path):
+    """Records in the `pops` format are scored like crosswalked ones; a score another node sent is
+    recomputed, never trusted."""
+    from harvester import enrich, popsxml
+    from harvester.mapping import MapContext, map_record
+    from harvester.raw import RawRecord
+    cfg = copy_sample_node(tmp_path)
+    assert CliRunner().invoke(main, ["--config", str(cfg), "harvest", "ke-moe-pops"]).exit_code == 0
+    with Store(tmp_path / "data" / "node.sqlite") as s:
+        native = [json.loads(r[0]) for r in s.db.execute("SELECT record FROM records WHERE source='ke-moe-pops'")]
+    assert len(native) == 8
+    for rec in native:
+        score, missing = enrich.completeness(rec)
+        assert rec["quality"]["completeness"] == round(score, 2) and rec["quality"].get("missing", []) == missing
+        assert rec["dedup_key"] == enrich.dedup_key(rec)
+    forged = {"id": "tz:tz-moe:1", "origin": {"node": "tz", "source": "tz-moe", "identifier": "1"}, "path": ["tz"],
+              "datestamp": "2024-01-02T03:04:05Z", "title": {"en": "PCB inventory"}, "type": "national_report",
+              "quality": {"completeness": 1.0}}
+    rec = map_record("pops", RawRecord("oai:tz:1", payload=popsxml.to_element(forged)),
+                     MapContext(node="ke", source="from-tz", now="2025-01-01T00:00:00Z"))
+    assert rec["quality"]["completeness"] < 0.5 and "description" in rec["quality"]["missing"]
+    assert rec["path"] == ["tz", "ke"]
