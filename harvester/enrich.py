@@ -696,25 +696,71 @@ def _normalise_lang_lists(value) -> dict:
     """A language -> [text] map with normalised keys; lists that meet are merged without repeats."""
     if not isinstance(value, dict):
         return {}
-    out: dict = {}
+    out: dict[str, dict[str, None]] = {}   # dicts as ordered sets: linear in many keywords
     for key, texts in value.items():
         if isinstance(texts, str):
             texts = [texts]
         if not isinstance(texts, (list, tuple)):
             continue
-        bucket = out.setdefault(_lang_key(key), [])
+        bucket = out.setdefault(_lang_key(key), {})
         for text in texts:
-            if isinstance(text, str) and text.strip() and text.strip() not in bucket:
-                bucket.append(text.strip())
-    return {k: v for k, v in out.items() if v}
+            if isinstance(text, str) and text.strip():
+                bucket[text.strip()] = None
+    return {k: list(v) for k, v in out.items() if v}
 
 
 def _unique(values: Iterable) -> list:
-    out = []
-    for v in values:
-        if v is not None and v not in out:
-            out.append(v)
-    return out
+    """The values other than None, each once, in order."""
+    return [v for v in dict.fromkeys(values) if v is not None]
+
+
+# The most values a record keeps in each list field. The real corpus's largest record has 30 keywords, 22
+# links and 13 creators; past a cap a record is broken or hostile, and every step after it (recognition,
+# validation, indexing) would pay for each value. What was cut is said in quality.warnings.
+LIST_CAPS = {
+    "keywords": 1000, "links": 1000, "creators": 1000, "chemicals": 1000, "countries": 1000, "regions": 1000,
+    "languages": 1000, "assistance.activities": 1000, "assistance.eligible_countries": 1000,
+    "assistance.eligible_regions": 1000,
+}
+
+
+def _cap_lists(rec: dict) -> list[str]:
+    """Cut each list field of the record to its cap in LIST_CAPS, in place; a warning for each field cut.
+    Keywords count across languages, the first languages' kept first."""
+    warnings = []
+    for name, cap in LIST_CAPS.items():
+        holder, key = rec, name
+        if "." in name:
+            parent, key = name.split(".", 1)
+            holder = rec.get(parent)
+        if not isinstance(holder, dict):
+            continue
+        values = holder.get(key)
+        if isinstance(values, dict):
+            count = sum(len(v) for v in values.values() if isinstance(v, list))
+            if count > cap:
+                holder[key] = _first_texts(values, cap)
+        elif isinstance(values, list):
+            count = len(values)
+            if count > cap:
+                holder[key] = values[:cap]
+        else:
+            continue
+        if count > cap:
+            warnings.append(f"{name}: {count} values, kept the first {cap}")
+    return warnings
+
+
+def _first_texts(lists: dict, cap: int) -> dict:
+    """The first `cap` texts of a language -> [text] map, languages in their order."""
+    kept, room = {}, cap
+    for lang, texts in lists.items():
+        if room <= 0:
+            break
+        if isinstance(texts, list) and texts:
+            kept[lang] = texts[:room]
+            room -= len(kept[lang])
+    return kept
 
 
 def _texts(record: dict) -> list[str]:
@@ -749,7 +795,9 @@ def enrich(record: dict) -> dict:
     - regions and assistance.eligible_regions: the given ones (ids or names) plus the UN regional groups of
       the countries;
     - year: from dates (issued, else created, else modified) when absent;
-    - quality: {"completeness", "missing"} (module docstring); dedup_key (see dedup_key).
+    - list fields cut to LIST_CAPS, each cut named in quality.warnings ("keywords: 100000 values, kept the
+      first 1000");
+    - quality: {"completeness", "missing", "warnings"} (module docstring); dedup_key (see dedup_key).
     """
     rec = copy.deepcopy(record)
     rec.pop("quality", None)
@@ -760,6 +808,7 @@ def enrich(record: dict) -> dict:
             rec[field] = _normalise_lang_map(rec[field])
     if "keywords" in rec:
         rec["keywords"] = _normalise_lang_lists(rec["keywords"])
+    warnings = _cap_lists(rec)
 
     given_languages = rec.get("languages") or []
     if isinstance(given_languages, str):
@@ -804,6 +853,6 @@ def enrich(record: dict) -> dict:
 
     rec = canonical(rec)
     score, missing = completeness(rec)
-    rec["quality"] = {"completeness": round(score, 2), "missing": missing}
+    rec["quality"] = {"completeness": round(score, 2), "missing": missing, "warnings": warnings}
     rec["dedup_key"] = dedup_key(rec)
     return canonical(rec)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import time
 
 import pytest
@@ -372,3 +373,63 @@ def test_enrich_is_idempotent():
     once = E.enrich(full_record(keywords={"eng": ["PFOS"]}, quality={"completeness": 0.1}, dedup_key="stale"))
     assert E.enrich(once) == once
     assert once["quality"] == {"completeness": 1.0} and once["dedup_key"] != "stale"
+
+
+# ------------------------------------------------------------------------------------------- list caps
+
+def _oai_dc_file(path, elements: list[str]):
+    body = "".join(elements)
+    path.write_text('<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+                    'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>One huge record</dc:title>'
+                    f'{body}</oai_dc:dc>', encoding="utf-8")
+    return path
+
+
+def _map_one(path) -> dict:
+    from click.testing import CliRunner
+    from cli import main
+    r = CliRunner().invoke(main, ["map", "--format", "oai_dc", str(path)])
+    assert r.exit_code == 0, r.output
+    (line,) = r.stdout.splitlines()
+    return json.loads(line)
+
+
+def test_map_cuts_100000_subjects_to_the_cap_and_says_so(tmp_path):
+    """3.2 MB of dc:subject (under the record size limit) used to take over a minute: membership was tested
+    on lists. The behaviour is asserted here, never the time (bench/enrich_lists.py measures it)."""
+    subjects = ["<dc:subject>PCB</dc:subject>"] + [f"<dc:subject>subject {i}</dc:subject>" for i in range(99_999)]
+    rec = _map_one(_oai_dc_file(tmp_path / "subjects.xml", subjects))
+    cap = E.LIST_CAPS["keywords"]
+    assert rec["keywords"]["und"] == ["PCB"] + [f"subject {i}" for i in range(cap - 1)]
+    assert rec["quality"]["warnings"] == [f"keywords: 100000 values, kept the first {cap}"]
+    assert rec["chemicals"] == ["pcb"]
+
+
+def test_map_cuts_60000_identifiers_to_the_link_cap(tmp_path):
+    ids = [f"<dc:identifier>https://example.org/doc/{i}</dc:identifier>" for i in range(60_000)]
+    ids += ["<dc:identifier>https://example.org/doc/0</dc:identifier>"]   # a repeat stays one link
+    rec = _map_one(_oai_dc_file(tmp_path / "ids.xml", ids))
+    cap = E.LIST_CAPS["links"]
+    assert [link["url"] for link in rec["links"]] == [f"https://example.org/doc/{i}" for i in range(cap)]
+    assert rec["links"][0]["rel"] == "landing"
+    assert rec["quality"]["warnings"] == [f"links: 60000 values, kept the first {cap}"]
+
+
+def test_enrich_caps_every_list_field_and_counts_keywords_across_languages(monkeypatch):
+    for name in E.LIST_CAPS:
+        monkeypatch.setitem(E.LIST_CAPS, name, 3)
+    rec = full_record(keywords={"en": ["a", "b"], "fr": ["c", "d"], "es": ["e"]},
+                      creators=[f"Author {i}" for i in range(5)], countries=["KE", "TZ", "UG", "RW"])
+    out = validate(E.enrich(rec))
+    assert out["keywords"] == {"en": ["a", "b"], "fr": ["c"]}
+    assert out["creators"] == ["Author 0", "Author 1", "Author 2"]
+    assert out["countries"] == ["KE", "TZ", "UG"]
+    assert out["quality"]["warnings"] == ["keywords: 5 values, kept the first 3", "creators: 5 values, kept the first 3",
+                                          "countries: 4 values, kept the first 3"]
+
+
+def test_enrich_at_the_cap_cuts_nothing():
+    cap = E.LIST_CAPS["keywords"]
+    out = E.enrich(full_record(keywords={"en": [f"k{i}" for i in range(cap)]}))
+    assert len(out["keywords"]["en"]) == cap
+    assert "warnings" not in out["quality"]

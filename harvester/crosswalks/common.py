@@ -39,6 +39,9 @@ class Partial:
         self.type: str | None = None
         self.datestamp: str | None = None
         self.type_hints: list[str] = []        # dc:type, hierarchyLevel, dct:type values, for guess_type
+        # What each list already holds, so adding stays linear in a record with 100,000 values.
+        self._seen: dict[str, set] = {"languages": set(), "countries": set(), "creators": set(), "rights": set()}
+        self._link_by_url: dict[str, dict] = {}
 
     # ---- multilingual text
     def title(self, text, lang: str | None = UNTAGGED) -> None:
@@ -68,14 +71,14 @@ class Partial:
     # ---- the rest
     def language(self, value) -> None:
         code = codes.language(value)
-        if code and code not in self.languages:
-            self.languages.append(code)
+        if code:
+            self._add_once("languages", code)
 
     def country(self, value, *, names: bool = True) -> str | None:
         """Add the country a value states clearly (code, or name when `names`); return it."""
         code = codes.country(value) if names else codes.country_code(value)
-        if code and code not in self.countries:
-            self.countries.append(code)
+        if code:
+            self._add_once("countries", code)
         return code
 
     def date(self, kind: str, value, *, keep_first: bool = True) -> None:
@@ -89,8 +92,8 @@ class Partial:
 
     def creator(self, name) -> None:
         n = clean(name)
-        if n and n not in self.creators:
-            self.creators.append(n)
+        if n:
+            self._add_once("creators", n)
 
     def set_publisher(self, name) -> None:
         n = clean(name)
@@ -99,8 +102,14 @@ class Partial:
 
     def right(self, text) -> None:
         t = clean(text)
-        if t and t not in self.rights:
-            self.rights.append(t)
+        if t:
+            self._add_once("rights", t)
+
+    def _add_once(self, name: str, value: str) -> None:
+        """Append a value to the list `name` unless it is already there."""
+        if value not in self._seen[name]:
+            self._seen[name].add(value)
+            getattr(self, name).append(value)
 
     def link(self, href, rel: str = "related", fmt=None, title=None) -> bool:
         """Add a link when `href` is an http, https or ftp URL; the same URL twice is one link, best rel kept."""
@@ -108,21 +117,22 @@ class Partial:
         if not u:
             return False
         fmt, title = clean(fmt), clean(title)
-        for existing in self.links:
-            if existing["url"] == u:
-                if _REL_RANK[rel] < _REL_RANK[existing["rel"]]:
-                    existing["rel"] = rel
-                if fmt and "format" not in existing and existing["rel"] != "landing":
-                    existing["format"] = fmt   # a landing page that is also an access URL is still a page
-                if title and "title" not in existing:
-                    existing["title"] = title
-                return True
+        existing = self._link_by_url.get(u)
+        if existing is not None:
+            if _REL_RANK[rel] < _REL_RANK[existing["rel"]]:
+                existing["rel"] = rel
+            if fmt and "format" not in existing and existing["rel"] != "landing":
+                existing["format"] = fmt   # a landing page that is also an access URL is still a page
+            if title and "title" not in existing:
+                existing["title"] = title
+            return True
         entry = {"url": u, "rel": rel}
         if fmt:
             entry["format"] = fmt
         if title:
             entry["title"] = title
         self.links.append(entry)
+        self._link_by_url[u] = entry
         return True
 
     # ---- result
@@ -137,11 +147,9 @@ class Partial:
         title: dict[str, str] = {}
         for lang, text in self._title:
             title.setdefault(lang or default, text)
-        description: dict[str, list[str]] = {}
+        description: dict[str, dict[str, None]] = {}   # dicts as ordered sets: linear in many texts
         for lang, text in self._description:
-            texts = description.setdefault(lang or default, [])
-            if text not in texts:
-                texts.append(text)
+            description.setdefault(lang or default, {})[text] = None
         keywords: dict[str, list[str]] = {}
         seen: dict[str, set] = {}
         for lang, text in self._keywords:
