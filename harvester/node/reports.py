@@ -8,7 +8,8 @@ answer is application/json, text/csv or text/markdown as ``format`` asks.
 
 The page uses the site's look (base.html, web.css, the language switch) plus one small style sheet of its
 own; no script, nothing from another site. Every label (vocabulary labels in the page's language where the
-vocabularies have them, node and source ids, search words people typed) is escaped.
+vocabularies have them, node and source ids, search words people typed) is escaped; in the CSV and Markdown
+exports too (:func:`harvester.report.csv_cell`, :func:`harvester.report.markdown_text`).
 """
 from __future__ import annotations
 
@@ -81,7 +82,9 @@ def api_report(request: Request,
     body = reportmod.render(ind, format)
     media = "text/csv; charset=utf-8" if format == "csv" else "text/markdown; charset=utf-8"
     name = f"indicators-{ind['node'] or 'node'}.{format}"
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    # nosniff: a browser must never take the exported text (search words in it) for a page of its own
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                                     "X-Content-Type-Options": "nosniff"})
 
 
 # ----------------------------------------------------------------------------------------------- charts
