@@ -12,13 +12,24 @@ The log never grows without bound: every :data:`PRUNE_EVERY`-th insert removes r
 retention period (:data:`DEFAULT_RETENTION_DAYS`, or ``POPS_CHM_SEARCH_LOG_DAYS``, or the
 ``retention_days`` argument). :func:`log_search` is cheap and never raises into the caller: a search is
 answered even when its log line cannot be written.
+
+Rows are written by one thread per store file, through its own connection, in the order they were logged:
+searches never wait for the store's write lock and never compete for it with each other, and a row waits
+for the lock as long as a harvest batch holds it instead of being dropped. Reading the log (searches,
+monthly, information_gaps, prune) first waits, up to :data:`FLUSH_WAIT` seconds, for the rows logged
+before it; the rows still queued when the process ends are written before it exits.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
+import queue
 import re
+import sqlite3
+import threading
+import time
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
@@ -49,8 +60,11 @@ DEFAULT_RETENTION_DAYS = 400
 PRUNE_EVERY = 500
 """Rows older than the retention period are removed on every PRUNE_EVERY-th insert."""
 RETENTION_ENV = "POPS_CHM_SEARCH_LOG_DAYS"
-WAIT_MS = 250
-"""How long a log line waits for the store's write lock before it is dropped."""
+MAX_PENDING = 100_000
+"""Rows waiting for the writer at most; past it (the store unwritable for long) a row is dropped and logged."""
+FLUSH_WAIT = 10.0
+"""Seconds a reader (or the end of the process) waits for the rows logged before it."""
+INSERT = "INSERT INTO search_log(at, scope, query, lang, filters, hits, channel) VALUES (?,?,?,?,?,?,?)"
 
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
@@ -118,27 +132,120 @@ def log_search(store, query, total, scope: str = "local", channel: str = "api", 
             filters = filters if filters is not None else getattr(query, "filters", None)
         hits = int(total) if isinstance(total, (int, float)) and not isinstance(total, bool) else 0
         lang = (normalise(lang)[:35] or None) if lang else None
-        ensure_table(store)
-        # a harvest holding the write lock delays a search by at most WAIT_MS: then the line is dropped
-        waited = store.db.execute("PRAGMA busy_timeout").fetchone()[0]
-        store.db.execute(f"PRAGMA busy_timeout={WAIT_MS}")
-        try:
-            cur = store.db.execute(
-                "INSERT INTO search_log(at, scope, query, lang, filters, hits, channel) VALUES (?,?,?,?,?,?,?)",
-                (_utc(at), scope if scope in SCOPES else "local", normalise(text), lang, normalise_filters(filters),
-                 max(0, hits), channel if channel in CHANNELS else "api"))
-        finally:
-            store.db.execute(f"PRAGMA busy_timeout={int(waited)}")
-        if cur.lastrowid and cur.lastrowid % PRUNE_EVERY == 0:
-            prune(store, retention)
-        return True
+        row = (_utc(at), scope if scope in SCOPES else "local", normalise(text), lang, normalise_filters(filters),
+               max(0, hits), channel if channel in CHANNELS else "api")
+        if str(store.path) == ":memory:":   # no other connection sees that database: written here and now
+            _Writer._write(store, [(row, retention)])
+            return True
+        return _writer(store).put(row, retention)
     except Exception:   # a log line is never worth a failed search
         log.warning("search log: could not log a search", exc_info=True)
         return False
 
 
+class _Writer:
+    """The one thread that writes a store file's log rows (see the module docstring)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.pid = os.getpid()
+        self.queue: queue.Queue = queue.Queue(MAX_PENDING)
+        threading.Thread(target=self._run, name=f"search-log {path}", daemon=True).start()
+
+    def put(self, row: tuple, retention: int | None) -> bool:
+        try:
+            self.queue.put_nowait((row, retention))
+            return True
+        except queue.Full:
+            log.warning("search log: %d rows wait for %s already; a search was not logged", MAX_PENDING, self.path)
+            return False
+
+    def flush(self, timeout: float = FLUSH_WAIT) -> bool:
+        """Wait until the rows put before this call are written; False when `timeout` passed first."""
+        done = threading.Event()
+        try:
+            self.queue.put(done, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def _run(self) -> None:
+        from .store import Store
+        store = None
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < 500 and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            rows = [item for item in batch if isinstance(item, tuple)]
+            if rows:
+                try:
+                    store = store or Store(self.path)
+                    self._write(store, rows)
+                except Exception:   # an unwritable store must not stop the thread: the next rows try again
+                    log.warning("search log: %d searches could not be written to %s", len(rows), self.path,
+                                exc_info=True)
+                    store = None
+            for item in batch:
+                if isinstance(item, threading.Event):
+                    item.set()
+
+    @staticmethod
+    def _write(store, rows: list[tuple]) -> None:
+        """Insert the rows in one transaction, waiting out the write lock however long it is held."""
+        ensure_table(store)
+        pause = 0.05
+        while True:
+            try:
+                due = []
+                with store.transaction() as db:
+                    for row, retention in rows:
+                        if db.execute(INSERT, row).lastrowid % PRUNE_EVERY == 0:
+                            due.append(retention)
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                time.sleep(pause)
+                pause = min(1.0, pause * 2)
+        for retention in due:
+            _prune(store, retention)
+
+
+_writers: dict[str, _Writer] = {}
+_writers_lock = threading.Lock()
+
+
+def _writer(store) -> _Writer:
+    """The writer of the store's file (one per file and process)."""
+    path = os.path.realpath(store.path)
+    with _writers_lock:
+        w = _writers.get(path)
+        if w is None or w.pid != os.getpid():   # a forked child has none of its parent's threads
+            w = _writers[path] = _Writer(path)
+        return w
+
+
+def flush(store, timeout: float = FLUSH_WAIT) -> bool:
+    """Wait until every search logged to the store's file so far (in this process) is written."""
+    with _writers_lock:
+        w = _writers.get(os.path.realpath(store.path)) if hasattr(store, "path") else None
+    return w.flush(timeout) if w is not None and w.pid == os.getpid() else True
+
+
+@atexit.register
+def _flush_all() -> None:
+    for w in list(_writers.values()):
+        if w.pid == os.getpid():
+            w.flush()
+
+
 def prune(store, days: int | None = None, now: datetime | None = None) -> int:
     """Remove rows older than the retention period; returns how many were removed."""
+    flush(store)
+    return _prune(store, days, now)
+
+
+def _prune(store, days: int | None = None, now: datetime | None = None) -> int:
     ensure_table(store)
     cutoff = _utc((now or datetime.now(timezone.utc)) - timedelta(days=retention_days(days)))
     return store.db.execute("DELETE FROM search_log WHERE at < ?", (cutoff,)).rowcount
@@ -158,6 +265,7 @@ def _period(since: str | None, until: str | None, col: str = "at") -> tuple[str,
 
 def searches(store, since: str | None = None, until: str | None = None) -> list[dict]:
     """The logged searches of a period, oldest first."""
+    flush(store)
     ensure_table(store)
     where, args = _period(since, until)
     rows = store.db.execute(f"SELECT * FROM search_log{where} ORDER BY at, id", args)
@@ -166,6 +274,7 @@ def searches(store, since: str | None = None, until: str | None = None) -> list[
 
 def monthly(store, since: str | None = None, until: str | None = None) -> dict[str, dict]:
     """{YYYY-MM: {"searches": n, "no_hits": n}} in month order."""
+    flush(store)
     ensure_table(store)
     where, args = _period(since, until)
     rows = store.db.execute(f"SELECT substr(at, 1, 7) AS month, COUNT(*) AS n, SUM(hits = 0) AS zero "
@@ -181,6 +290,7 @@ def information_gaps(store, since: str | None = None, until: str | None = None, 
     A group is a gap while its latest search in the period found at most ``few`` records (a need the node
     has since met drops out). Each gap: query, filters, searches (in the period), no_hit_searches,
     last_hits, max_hits, languages, channels, first_seen, last_seen."""
+    flush(store)
     ensure_table(store)
     where, args = _period(since, until)
     inner, _ = _period(since, until, "s2.at")
@@ -210,5 +320,5 @@ def table_columns(store) -> list[str]:
     return [r[1] for r in store.db.execute("PRAGMA table_info(search_log)")]
 
 
-__all__ = ["log_search", "prune", "information_gaps", "monthly", "searches", "normalise", "normalise_filters",
+__all__ = ["log_search", "flush", "prune", "information_gaps", "monthly", "searches", "normalise", "normalise_filters",
            "ensure_table", "table_columns", "retention_days", "DEFAULT_RETENTION_DAYS"]
